@@ -1,0 +1,1 @@
+"""Dangan's stages as plain functions; nothing here imports Airflow."""

@@ -1,0 +1,92 @@
+"""One exception class per cause, each with its exit code and a message that says how to fix it.
+
+Exceptions become exit codes in exactly one place: `pipeline.cli`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    BAD_ARGS = 1
+    INPUT_FILE = 2
+    MISSING_DEPENDENCY = 3
+    CONFIG = 4
+    STORE = 5
+    OCR = 6
+    ARCHIVE = 7
+    INDEX = 8
+    CTRL_C = 130
+
+
+class DanganError(Exception):
+    exit_code: ExitCode = ExitCode.BAD_ARGS
+    retryable: bool = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadInputError(DanganError):
+    """A source file that cannot be read as a scan; it is quarantined, the batch goes on."""
+
+    exit_code = ExitCode.INPUT_FILE
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class EmptyFileError(BadInputError):
+    pass
+
+
+class EncryptedPdfError(BadInputError):
+    pass
+
+
+class CorruptFileError(BadInputError):
+    pass
+
+
+class UnsupportedFileError(BadInputError):
+    pass
+
+
+class DecompressionBombError(BadInputError):
+    pass
+
+
+class MissingDependencyError(DanganError):
+    exit_code = ExitCode.MISSING_DEPENDENCY
+
+
+class ConfigError(DanganError):
+    exit_code = ExitCode.CONFIG
+
+
+class RegistryError(ConfigError):
+    """The form registry data under schemas/ failed validation."""
+
+
+class StoreError(DanganError):
+    exit_code = ExitCode.STORE
+    retryable = True
+
+
+class OcrError(DanganError):
+    exit_code = ExitCode.OCR
+    retryable = True
+
+
+class ArchiveError(DanganError):
+    exit_code = ExitCode.ARCHIVE
+
+
+class IndexError_(DanganError):
+    exit_code = ExitCode.INDEX
+    retryable = True

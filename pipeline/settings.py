@@ -1,0 +1,48 @@
+"""All configuration, declared once (env prefix DANGAN_, nested with __)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OcrSettings(BaseModel):
+    engine: Literal["rapidocr", "tesseract", "null"] = Field(
+        default="rapidocr", description="recognition engine; rapidocr (PP-OCR) measured best on our forms"
+    )
+    tesseract_lang: str = Field(default="chi_sim", description="+eng garbles Chinese labels; keep it off")
+    red_channel_grey: bool = Field(default=True, description="grey from the red channel: red seals vanish")
+
+
+class DecideSettings(BaseModel):
+    default_threshold: float = Field(default=0.80, ge=0.0, le=1.0)
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="per field key, e.g. {'id_number': 0.9}; overrides the default"
+    )
+    audit_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DANGAN_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(default=Path("./dangan-data"), description="all state lives under this folder")
+    db_url: str | None = Field(default=None, description="SQLAlchemy URL; default a SQLite file under home")
+    workers: int = Field(default=0, ge=0, description="page worker processes; 0 = one per core")
+    search_backend: Literal["sqlite", "elasticsearch"] = "sqlite"
+    es_url: str = "http://localhost:9200"
+    es_index: str = "dangan-records"
+    ocr: OcrSettings = OcrSettings()
+    decide: DecideSettings = DecideSettings()
+
+    @property
+    def database_url(self) -> str:
+        return self.db_url or f"sqlite:///{(self.home / 'catalogue.sqlite').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
