@@ -1,0 +1,173 @@
+"""Parse and check field values: ID numbers, unit codes, dates, names, amounts.
+
+Each parser returns the normalised value or None; none of them guesses beyond what a check
+can confirm (an ID is repaired only when exactly one repair passes the GB 11643 check).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from itertools import product
+
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError
+
+from classifiers.text import normalize_text
+
+# Letters OCR puts where digits were printed (or handwritten).
+_DIGIT_LOOKALIKES = {
+    "O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "|": "1", "T": "7",
+    "Z": "2", "S": "5", "B": "8", "G": "6", "A": "4", "口": "0", "〇": "0",
+}
+_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+
+
+def mask_id(value: str | None) -> str:
+    """For logs: keep region and check digit, hide birth date and serial."""
+    if not value:
+        return "-"
+    return value[:4] + "*" * max(len(value) - 6, 0) + value[-2:] if len(value) > 6 else "*" * len(value)
+
+
+def id_candidates(raw: str) -> list[str]:
+    """Every 18-character string `raw` could be, after mapping look-alike letters to digits."""
+    text = normalize_text(raw)
+    if len(text) != 18:
+        return []
+    options: list[list[str]] = []
+    for pos, ch in enumerate(text):
+        if ch.isdigit() or (pos == 17 and ch == "X"):
+            options.append([ch])
+        elif pos == 17 and ch in "K×x":
+            options.append(["X"])
+        elif ch in _DIGIT_LOOKALIKES:
+            options.append([_DIGIT_LOOKALIKES[ch]])
+        else:
+            return []
+    return ["".join(p) for p in product(*options)]
+
+
+def parse_id_number(raw: str) -> tuple[str | None, bool]:
+    """Return (valid ID, repaired?) or (None, False)."""
+    text = normalize_text(raw)
+    if _ID_SHAPE.match(text) and ric.is_valid(text):
+        return text, False
+    valid = {c for c in id_candidates(text) if ric.is_valid(c)}
+    if len(valid) == 1:
+        return valid.pop(), True
+    return None, False
+
+
+def id_birth_date(id_number: str) -> date | None:
+    try:
+        return ric.get_birth_date(id_number)
+    except ValidationError:
+        return None
+
+
+def id_sex(id_number: str) -> str:
+    return "男" if int(id_number[16]) % 2 == 1 else "女"
+
+
+def parse_unit_code(raw: str) -> str | None:
+    text = normalize_text(raw)
+    if len(text) != 18:
+        return None
+    return text if uscc.is_valid(text) else None
+
+
+_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "O": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _cn_number(text: str) -> int | None:
+    """一九九八 → 1998 (digit by digit); 十二 → 12; 二十三 → 23; 三十 → 30."""
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        t = _CN_DIGITS.get(tens, -1) if tens else 1
+        o = _CN_DIGITS.get(ones, -1) if ones else 0
+        return None if t < 0 or o < 0 else t * 10 + o
+    digits = [_CN_DIGITS.get(c) for c in text]
+    if any(d is None for d in digits):
+        return None
+    return int("".join(str(d) for d in digits))
+
+
+_DATE_PATTERNS = [
+    re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?"),
+    re.compile(r"(?P<y>\d{4})\s*[.\-/．]\s*(?P<m>\d{1,2})\s*[.\-/．]\s*(?P<d>\d{1,2})"),
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)"),
+    re.compile(r"(?P<y>[〇零○O一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月"
+               r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日?"),
+]
+_MONTH_ONLY = re.compile(r"(?P<y>\d{4})\s*(?:年|[.\-/．])\s*(?P<m>\d{1,2})\s*月?$")
+
+
+def parse_date(raw: str, *, earliest: int = 1900, latest: date | None = None) -> date | None:
+    """Any date form printed or written on the forms, to a date; None when not a plausible date."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", raw).replace(" ", "")
+    latest = latest or date.today().replace(year=date.today().year + 1)
+    for pattern in _DATE_PATTERNS:
+        m = pattern.search(text)
+        if not m:
+            continue
+        y, mo, d = (_cn_number(m.group(k)) for k in ("y", "m", "d"))
+        if y is None or mo is None or d is None:
+            continue
+        try:
+            value = date(y, mo, d)
+        except ValueError:
+            continue
+        if earliest <= value.year and value <= latest:
+            return value
+    m = _MONTH_ONLY.search(text)
+    if m:
+        y, mo = int(m.group("y")), int(m.group("m"))
+        if 1 <= mo <= 12 and earliest <= y <= latest.year:
+            return date(y, mo, 1)
+    return None
+
+
+_NAME = re.compile(r"^[\u4e00-\u9fff]{2,5}$|^[\u4e00-\u9fff]{1,8}[·•・.][\u4e00-\u9fff]{1,10}$")
+
+
+def parse_name(raw: str) -> str | None:
+    """Han names (2–5 characters) and minority names joined by a middle dot (阿依古丽·买买提)."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    text = re.sub(r"[•・.．]", "·", text)
+    return text if _NAME.match(text) else None
+
+
+def parse_sex(raw: str) -> str | None:
+    text = normalize_text(raw)
+    if text in ("男", "女"):
+        return text
+    return None
+
+
+def parse_amount(raw: str) -> str | None:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", raw).replace(",", "").replace("，", "").replace(" ", "")
+    m = re.search(r"-?\d+(?:\.\d{1,2})?", text)
+    if not m:
+        return None
+    try:
+        return str(Decimal(m.group(0)).quantize(Decimal("0.01")))
+    except InvalidOperation:
+        return None
+
+
+def parse_phone(raw: str) -> str | None:
+    digits = re.sub(r"[^\d-]", "", normalize_text(raw).replace("—", "-"))
+    return digits if 7 <= len(digits.replace("-", "")) <= 12 else None

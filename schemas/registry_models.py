@@ -1,0 +1,67 @@
+"""The shape of the form registry (the data itself lives in schemas/registry/*.yaml).
+
+The registry is the catalogue of seed 001 篇四: 附件一 归档范围 (which forms belong to which
+business item, 主件 and 附件) and 附件二 保管期限表 (retention per item).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemas.models import Retention
+
+
+class FieldKind(StrEnum):
+    ID_NUMBER = "id_number"  # 公民身份号码, GB 11643
+    UNIT_CODE = "unit_code"  # 统一社会信用代码, GB 32100
+    NAME = "name"  # person name, Han or minority (with ·)
+    DATE = "date"
+    AMOUNT = "amount"
+    PHONE = "phone"
+    SEX = "sex"
+    TEXT = "text"
+    CHOICE = "choice"  # one of `choices`
+
+
+class FieldSpec(BaseModel):
+    """A field printed on a form: the label a person reads and the key software uses."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(description="stable key: id_number, name, unit_name, unit_code, form_date, …")
+    label: str = Field(description="the label as printed, e.g. 公民身份号码")
+    synonyms: list[str] = Field(default=[], description="other printed labels for the same field")
+    kind: FieldKind = FieldKind.TEXT
+    required: bool = False
+    choices: list[str] = []
+
+
+class FormSpec(BaseModel):
+    """One form (or attachment type) of the catalogue."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    form_id: str = Field(description="stable ascii id, e.g. personal_registration")
+    title: str = Field(description="the registry's base title, e.g. 个人注册登记表")
+    variants: list[str] = Field(default=[], description="title variants seen on real forms")
+    role: str = Field(description="main (主件) or attachment (附件)")
+    fields: list[FieldSpec] = []
+
+
+class BusinessItem(BaseModel):
+    """A business item of 附件一/附件二 with its forms and retention."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    item_id: str
+    name: str = Field(description="e.g. 个人参保登记")
+    category: str = Field(description="one of the ten categories, e.g. 社会保险管理类")
+    insurance_type: str = Field(description="险种: 养老/医疗/失业/工伤/生育/综合")
+    business_step: str = Field(description="业务环节: 登记/征缴/待遇/转移/稽核/结算/统计 …")
+    business_type: str = Field(description="业务类型 used in archive numbers and file names, e.g. 参保登记")
+    retention: Retention
+    accounting_rules: bool = Field(default=False, description="kept under 《会计档案管理办法》")
+    main_forms: list[str] = Field(default=[], description="form_ids of 主件")
+    attachment_forms: list[str] = Field(default=[], description="form_ids of 附件")
