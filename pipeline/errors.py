@@ -90,3 +90,10 @@ class ArchiveError(DanganError):
 class IndexError_(DanganError):
     exit_code = ExitCode.INDEX
     retryable = True
+
+
+class StoreConflictError(StoreError):
+    """The catalogue changed under the caller (a QC task taken by someone else, a document
+    re-derived away); retrying the same call cannot help, reload and decide again."""
+
+    retryable = False

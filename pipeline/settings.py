@@ -16,6 +16,9 @@ class OcrSettings(BaseModel):
     )
     tesseract_lang: str = Field(default="chi_sim", description="+eng garbles Chinese labels; keep it off")
     red_channel_grey: bool = Field(default=True, description="grey from the red channel: red seals vanish")
+    external_engines: bool = Field(
+        default=False, description="also load OCR engines from the dangan.ocr_engines entry points (plugins)"
+    )
 
 
 class DecideSettings(BaseModel):
@@ -24,6 +27,9 @@ class DecideSettings(BaseModel):
         default_factory=dict, description="per field key, e.g. {'id_number': 0.9}; overrides the default"
     )
     audit_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    review_optional_fields: bool = Field(
+        default=True, description="an optional field below its threshold also sends the document to review"
+    )
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,63 @@
+"""Stages 4–7 for one source file: separate its pages into documents, classify, extract, decide."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+
+from classifiers.title_match import TitleCandidate, TitleMatchClassifier
+from pipeline.context import RunContext
+from pipeline.decide import decide_document
+from pipeline.extract.fields import extract_fields
+from pipeline.identity import doc_id_for
+from pipeline.separate import separate_pages
+from schemas.models import Document, PageKind, PageResult, SourceFile
+from schemas.registry import Registry, get_registry
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=1)
+def title_classifier() -> TitleMatchClassifier:
+    registry = get_registry()
+    candidates = [
+        TitleCandidate(form_id=form_id, title=title, role=registry.form(form_id).role)
+        for form_id, title in registry.title_variants()
+    ]
+    return TitleMatchClassifier(candidates, version=f"registry-v{registry.version}")
+
+
+def _classified_form_title(registry: Registry, form_id: str | None) -> str | None:
+    return registry.form(form_id).title if form_id else None
+
+
+def assemble_file(ctx: RunContext, source: SourceFile, pages: list[PageResult]) -> list[Document]:
+    """Documents of one file, each decided (accepted or review) with its fields and reasons."""
+    registry = get_registry()
+    matcher = title_classifier()
+    by_no = {p.page.page_no: p for p in pages}
+    documents: list[Document] = []
+    for span in separate_pages(pages, matcher):
+        cls = span.classification
+        form = registry.form(cls.label) if cls is not None and cls.label else None
+        form_pages = [
+            (n - span.first_page + 1, by_no[n].ocr)
+            for n, kind in zip(range(span.first_page, span.last_page + 1), span.page_kinds, strict=True)
+            if kind is not PageKind.BLANK
+        ]
+        fields = extract_fields(form, form_pages) if form is not None else []
+        doc = Document(
+            doc_id=doc_id_for(source.file_id, span.first_page),
+            batch_id=ctx.batch_id,
+            file_id=source.file_id,
+            rel_path=source.rel_path,
+            first_page=span.first_page,
+            last_page=span.last_page,
+            page_kinds=span.page_kinds,
+            classification=cls,
+            form_title=_classified_form_title(registry, form.form_id if form else None),
+            fields=fields,
+        )
+        documents.append(decide_document(doc, form, ctx.decide))
+    log.info("file %s: %d pages, %d documents", source.rel_path, len(pages), len(documents))
+    return documents

@@ -1,0 +1,152 @@
+"""The `dangan` command line. Exceptions become exit codes here and nowhere else."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.errors import DanganError, ExitCode
+from pipeline.logs import configure_logging
+from pipeline.settings import get_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Dangan: scanned social-insurance archives in, PDF/A records out.")
+qc_app = typer.Typer(no_args_is_help=True, help="The QC review queue.")
+app.add_typer(qc_app, name="qc")
+console = Console()
+err = Console(stderr=True)
+
+
+@app.callback()
+def _setup(
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING …")] = "WARNING",
+    log_file: Annotated[str | None, typer.Option(help="write JSON log lines here instead of stderr")] = None,
+) -> None:
+    configure_logging(log_level, log_file)
+
+
+@app.command()
+def synth(
+    out: Annotated[Path, typer.Option(help="folder to write the scans and ground_truth.json into")],
+    docs: Annotated[int, typer.Option(min=1, help="number of documents")] = 20,
+    seed: Annotated[int, typer.Option(help="same seed, same batch")] = 1,
+    profile: Annotated[str, typer.Option(help="box, counter or mixed")] = "mixed",
+) -> None:
+    """Generate a synthetic batch of realistic scans with ground truth."""
+    from pipeline.synth import main_synth
+
+    main_synth(out, docs, seed, profile)
+
+
+@app.command()
+def ingest(
+    batch_dir: Annotated[Path, typer.Argument(help="the batch folder")],
+    workers: Annotated[int | None, typer.Option(help="worker processes (default: one per core)")] = None,
+) -> None:
+    """Run every stage over a batch folder; re-running resumes where a killed run stopped."""
+    from pipeline.run import ingest_batch
+    from pipeline.summary import render_summary
+
+    settings = get_settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
+    summary = ingest_batch(batch_dir, settings)
+    render_summary(summary, console)
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="any text: a name, a title, an ID number …")] = None,
+    id_number: Annotated[str | None, typer.Option("--id", help="公民身份号码, exact")] = None,
+    form: Annotated[str | None, typer.Option(help="form id or title")] = None,
+    year: Annotated[int | None, typer.Option(help="the record's year")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=500)] = 20,
+) -> None:
+    """Find records by text, ID number, form type or year."""
+    from pipeline.search import open_search
+
+    hits = open_search(get_settings()).search(query, id_number=id_number, form=form, year=year, limit=limit)
+    table = Table(title=f"{len(hits)} record(s)")
+    for col in ("archive no", "title", "person", "date", "snippet"):
+        table.add_column(col)
+    for h in hits:
+        table.add_row(h.archive_no, h.title, h.person_id or "", str(h.form_date or ""), h.snippet or "")
+    console.print(table)
+
+
+@qc_app.command("list")
+def qc_list(status: Annotated[str | None, typer.Option(help="open, claimed or done")] = "open") -> None:
+    """Show the review queue with the reasons each document is in it."""
+    from pipeline.store import open_store
+
+    store = open_store(get_settings().database_url)
+    try:
+        tasks = store.qc_tasks(status)
+        table = Table(title=f"QC queue: {len(tasks)} task(s)")
+        for col in ("task", "document", "form", "audit", "fields", "reasons"):
+            table.add_column(col)
+        for t in tasks:
+            doc = store.get_document(t.doc_id)
+            where = f"{doc.rel_path} p{doc.first_page}-{doc.last_page}" if doc else t.doc_id
+            table.add_row(t.task_id, where, (doc.form_title if doc else None) or "?", "yes" if t.audit_sample else "",
+                          ", ".join(t.fields), "; ".join(t.reasons)[:160])
+        console.print(table)
+    finally:
+        store.close()
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="JSON Lines file to write")],
+    batch: Annotated[str | None, typer.Option(help="only this batch id")] = None,
+) -> None:
+    """One JSON object per document, for downstream systems."""
+    from pipeline.export import export_jsonl
+    from pipeline.store import open_store
+
+    store = open_store(get_settings().database_url)
+    try:
+        n = export_jsonl(store, out, batch)
+    finally:
+        store.close()
+    console.print(f"wrote {n} document(s) to {out}")
+
+
+@app.command()
+def reindex() -> None:
+    """Rebuild the search index from the catalogue (the source of truth)."""
+    from pipeline.steps import reindex_all
+
+    n = reindex_all(get_settings())
+    console.print(f"indexed {n} record(s)")
+
+
+def main() -> None:
+    try:
+        app(standalone_mode=False)
+    except DanganError as e:
+        err.print(f"[red]error:[/red] {e.message}")
+        sys.exit(int(e.exit_code))
+    except ValidationError as e:
+        err.print(f"[red]configuration error:[/red] {e}")
+        sys.exit(int(ExitCode.CONFIG))
+    except (typer.Exit, typer.Abort) as e:
+        sys.exit(getattr(e, "exit_code", 1))
+    except KeyboardInterrupt:
+        sys.exit(int(ExitCode.CTRL_C))
+    except Exception as e:
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(int(ExitCode.BAD_ARGS))
+        raise
+
+
+if __name__ == "__main__":
+    main()

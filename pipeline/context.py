@@ -1,0 +1,38 @@
+"""The run context: the one place that builds artefact paths under DANGAN_HOME."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.settings import DecideSettings, OcrSettings, Settings
+
+
+class RunContext(BaseModel):
+    """Frozen and picklable: it travels to worker processes and Airflow tasks as it is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    home: Path
+    batch_id: str
+    batch_root: Path
+    ocr: OcrSettings
+    decide: DecideSettings
+
+    @classmethod
+    def create(cls, settings: Settings, batch_id: str, batch_root: Path) -> RunContext:
+        return cls(home=settings.home.resolve(), batch_id=batch_id, batch_root=batch_root.resolve(),
+                   ocr=settings.ocr, decide=settings.decide)
+
+    def source_path(self, rel_path: str) -> Path:
+        return self.batch_root / rel_path
+
+    def page_image(self, file_id: str, page_no: int) -> Path:
+        return self.home / "work" / self.batch_id / file_id / f"{page_no:06d}_pp.png"
+
+    def document_pdf(self, doc_id: str) -> Path:
+        return self.home / "work" / self.batch_id / "documents" / f"{doc_id}.pdf"
+
+    def archive_pdf(self, year: int, file_name: str) -> Path:
+        return self.home / "archive" / str(year) / file_name

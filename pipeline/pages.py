@@ -1,0 +1,46 @@
+"""Stages 1–3 for one page: load it from its file, preprocess a working copy, recognise it once."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import cv2
+
+from pipeline.context import RunContext
+from pipeline.ingest.sources import load_page
+from pipeline.ocr.factory import get_engine
+from pipeline.preprocess import effective_dpi, preprocess_page
+from schemas.models import FileKind, OcrPage, PageRef, PageResult
+
+log = logging.getLogger(__name__)
+
+
+def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, page_no: int) -> PageResult:
+    """One page, end to end. The original file is only read; corrections apply to the working copy."""
+    started = time.perf_counter()
+    image, tagged_dpi = load_page(ctx.source_path(rel_path), kind, page_no)
+    height, width = image.shape[:2]
+    dpi = effective_dpi(width, height, tagged_dpi)
+    working, info = preprocess_page(image, dpi)
+    out = ctx.page_image(file_id, page_no)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".part.png")
+    if not cv2.imwrite(str(tmp), working):
+        raise OSError(f"cannot write working image {tmp}")
+    tmp.replace(out)
+    engine = get_engine(ctx.ocr)
+    ocr_started = time.perf_counter()
+    if info.is_blank:
+        # Nothing to read on a blank verso; an empty result keeps "recognised once" honest.
+        ocr = OcrPage(engine=engine.name, engine_version=engine.version(), width=working.shape[1],
+                      height=working.shape[0], words=[])
+    else:
+        ocr = engine.recognize(working)
+    ocr_seconds = time.perf_counter() - ocr_started
+    ref = PageRef(file_id=file_id, rel_path=rel_path, page_no=page_no, image_path=str(out), source_dpi=dpi,
+                  width=working.shape[1], height=working.shape[0])
+    log.debug("page %s#%d: rotation %d skew %.2f blank %s words %d", rel_path, page_no, info.rotation,
+              info.skew_degrees, info.is_blank, len(ocr.words))
+    return PageResult(page=ref, preprocess=info, ocr=ocr, seconds_ocr=ocr_seconds,
+                      seconds_total=time.perf_counter() - started)

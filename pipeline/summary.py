@@ -1,0 +1,67 @@
+"""The end-of-run report: what went in, what came out, what needs a person."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+
+class QuarantinedFile(BaseModel):
+    rel_path: str
+    reason: str
+
+
+class BatchSummary(BaseModel):
+    batch_id: str
+    batch_root: str
+    files: int
+    pages: int
+    documents: int
+    per_form: dict[str, int]
+    accepted: int
+    review: int
+    quarantined: list[QuarantinedFile]
+    skipped: list[str]
+    pages_processed_now: int
+    seconds: float
+    finished: date
+
+    @property
+    def pages_per_minute(self) -> float:
+        return round(self.pages_processed_now / self.seconds * 60.0, 1) if self.seconds > 0 else 0.0
+
+
+def render_summary(summary: BatchSummary, console: Console) -> None:
+    overview = Table(title=f"Batch {summary.batch_id}  ({summary.batch_root})", show_header=False)
+    overview.add_column(style="bold")
+    overview.add_column(justify="right")
+    for label, value in (
+        ("files", summary.files),
+        ("pages", summary.pages),
+        ("documents", summary.documents),
+        ("accepted", summary.accepted),
+        ("review", summary.review),
+        ("quarantined files", len(summary.quarantined)),
+        ("skipped (not scans)", len(summary.skipped)),
+        ("pages recognised this run", summary.pages_processed_now),
+        ("pages/minute", summary.pages_per_minute),
+        ("seconds", summary.seconds),
+    ):
+        overview.add_row(label, str(value))
+    console.print(overview)
+    forms = Table(title="Documents per form type")
+    forms.add_column("form")
+    forms.add_column("documents", justify="right")
+    for title, count in summary.per_form.items():
+        forms.add_row(title, str(count))
+    console.print(forms)
+    if summary.quarantined:
+        bad = Table(title="Quarantined files", style="red")
+        bad.add_column("file")
+        bad.add_column("reason")
+        for q in summary.quarantined:
+            bad.add_row(q.rel_path, q.reason)
+        console.print(bad)
