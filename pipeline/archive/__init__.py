@@ -1,0 +1,1 @@
+"""Archive stage: PDF/A files, names, archive numbers and fixity for finished documents."""

@@ -1,0 +1,202 @@
+"""One PDF/A-2b file per document: the 300-DPI page images with our OCR text laid invisibly on top.
+
+Route: the page PNGs become an image-only PDF (img2pdf, each page sized so its image is
+exactly 300 DPI); OCRmyPDF adds the text layer through our plugin, which returns the
+`OcrPage` results the OCR stage already produced (each page is recognised once, never
+again here), and converts to PDF/A-2b with its internal backend (pikepdf repairs and
+validates; no Ghostscript run, images untouched). A last pass re-encodes the text fonts as
+Identity-H so pypdf extracts the Chinese text without NULs, writes the archive metadata,
+checks resolution and page count, and saves through pikepdf's PDF/A validator again.
+The file appears under its final name only when complete (temporary file, fsync, rename).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import img2pdf
+import ocrmypdf
+import pikepdf
+import pikepdf.pdfa
+from ocrmypdf._options import OcrOptions
+from PIL import Image
+
+from pipeline.archive import ocrmypdf_plugin
+from pipeline.archive.pdf_fonts import reencode_cid_fonts_identity
+from pipeline.archive.pdf_metadata import PdfMetadata, apply_metadata
+from pipeline.errors import ArchiveError
+from schemas.models import OcrPage
+
+log = logging.getLogger(__name__)
+
+DPI = 300
+PDFA_FLAVOUR = "2b"
+_DPI_TOLERANCE = 0.5
+_PDF_IMAGE_MODES = {"1", "L", "RGB", "CMYK"}
+_HASH_CHUNK = 1 << 20
+
+__all__ = ["DPI", "PdfMetadata", "image_dpis", "sha256_file", "write_pdfa"]
+
+
+def sha256_file(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, the fixity value recorded for an archive file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(_HASH_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def image_dpis(pdf: pikepdf.Pdf) -> list[tuple[float, float]]:
+    """(x, y) resolution of each page's page-filling image: its pixels over the page size in inches."""
+    result = []
+    for page in pdf.pages:
+        box = page.mediabox
+        width_in = (float(box[2]) - float(box[0])) / 72.0
+        height_in = (float(box[3]) - float(box[1])) / 72.0
+        images = list(page.images.values())
+        if len(images) != 1:
+            raise ValueError(f"expected one image on the page, found {len(images)}")
+        image = images[0]
+        result.append((int(image.Width) / width_in, int(image.Height) / height_in))
+    return result
+
+
+def _fail(out_path: Path, reason: str) -> ArchiveError:
+    return ArchiveError(f"{out_path}: {reason}")
+
+
+def _check_inputs(pages: Sequence[tuple[Path, OcrPage]], out_path: Path) -> None:
+    if not pages:
+        raise _fail(out_path, "a document needs at least one page")
+    for number, (image_path, ocr) in enumerate(pages, start=1):
+        try:
+            with Image.open(image_path) as im:
+                size = im.size
+        except (OSError, Image.DecompressionBombError) as e:
+            raise _fail(out_path, f"page {number}: cannot read image {image_path}: {e}") from e
+        # Boxes are in the OCR'd image's pixels; the renderer scales the layer to the page,
+        # so only a different shape (another image's result) would misplace the text.
+        if ocr.width <= 0 or ocr.height <= 0 or abs(size[0] / size[1] - ocr.width / ocr.height) > 0.01:
+            raise _fail(
+                out_path,
+                f"page {number}: image {image_path} is {size[0]}x{size[1]} px but its OCR result "
+                f"is for {ocr.width}x{ocr.height}; pass the OcrPage of this very image",
+            )
+
+
+def _pdf_ready_image(image_path: Path, work: Path, number: int) -> Path:
+    """The image itself when img2pdf can embed it losslessly as is, else an 8-bit copy."""
+    with Image.open(image_path) as im:
+        if im.format == "PNG" and im.mode in _PDF_IMAGE_MODES and "transparency" not in im.info:
+            return image_path
+        # Alpha, palettes and 16-bit modes: flatten to what PDF/A images carry without masks.
+        target = "L" if im.mode in ("I;16", "I", "LA", "L") else "RGB"
+        converted = im.convert(target)
+        copy = work / f"page-{number:04d}.png"
+        converted.save(copy, dpi=(DPI, DPI))
+        return copy
+
+
+def _image_pdf(pages: Sequence[tuple[Path, OcrPage]], work: Path) -> Path:
+    images = [str(_pdf_ready_image(path, work, n)) for n, (path, _ocr) in enumerate(pages, start=1)]
+    pdf_bytes = img2pdf.convert(images, layout_fun=img2pdf.get_fixed_dpi_layout_fun((DPI, DPI)))
+    out = work / "images.pdf"
+    out.write_bytes(pdf_bytes)
+    return out
+
+
+def _run_ocrmypdf(image_pdf: Path, ocr_json: Path, meta: PdfMetadata, out: Path) -> None:
+    options = OcrOptions(
+        input_file=image_pdf,
+        output_file=out,
+        languages=[ocrmypdf_plugin.LANGUAGE],
+        output_type="pdfa-2",
+        # pikepdf's own conversion, validated as it writes; an image PDF with our text never
+        # needs Ghostscript, and Ghostscript would re-encode the images.
+        pdfa_backend="internal",
+        jobs=1,  # the worker pool parallelises across documents
+        use_threads=True,
+        optimize=0,  # keep the images exactly as scanned: no recompression, no downsampling
+        ocr_engine=ocrmypdf_plugin.ENGINE_NAME,
+        pdf_renderer="fpdf2",
+        progress_bar=False,
+        title=meta.title,
+        author=meta.author,
+        subject=meta.subject,
+        keywords="; ".join(meta.keywords) or None,
+        plugins=[ocrmypdf_plugin.__name__],
+        _extra_attrs={ocrmypdf_plugin.OCR_JSON_KEY: str(ocr_json)},
+    )
+    exit_code = ocrmypdf.ocr(options)
+    if exit_code != ocrmypdf.ExitCode.ok:
+        raise RuntimeError(f"OCRmyPDF exited with {exit_code!r}")
+
+
+def _finish(converted: Path, pages: int, meta: PdfMetadata, dest: Path) -> None:
+    with pikepdf.open(converted) as pdf:
+        if len(pdf.pages) != pages:
+            raise RuntimeError(f"OCRmyPDF wrote {len(pdf.pages)} pages for {pages} input pages")
+        reencode_cid_fonts_identity(pdf)
+        apply_metadata(pdf, meta)
+        for number, (x_dpi, y_dpi) in enumerate(image_dpis(pdf), start=1):
+            if abs(x_dpi - DPI) > _DPI_TOLERANCE or abs(y_dpi - DPI) > _DPI_TOLERANCE:
+                raise RuntimeError(f"page {number} image is {x_dpi:.1f}x{y_dpi:.1f} DPI, not {DPI}")
+        # Raises PdfaError unless the written bytes validate as PDF/A-2b.
+        pikepdf.pdfa.save(pdf, dest, PDFA_FLAVOUR)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_pdfa(pages: Sequence[tuple[Path, OcrPage]], out_path: Path, meta: PdfMetadata) -> Path:
+    """Write the document's pages as one PDF/A-2b file at `out_path` and return that path.
+
+    `pages` pairs each 300-DPI working image with the OCR result of that image; the text
+    layer is made from those results alone. Raises ArchiveError (and leaves nothing under
+    `out_path`, nor a temporary file beside it) when anything fails.
+    """
+    started = time.perf_counter()
+    _check_inputs(pages, out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".part", dir=out_path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    renamed = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="dangan-pdfa-") as work_dir:
+            work = Path(work_dir)
+            image_pdf = _image_pdf(pages, work)
+            ocr_json = ocrmypdf_plugin.dump_pages([ocr for _path, ocr in pages], work / "ocr.json")
+            converted = work / "ocrmypdf.pdf"
+            _run_ocrmypdf(image_pdf, ocr_json, meta, converted)
+            _finish(converted, len(pages), meta, tmp)
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out_path)
+        renamed = True
+        _fsync_dir(out_path.parent)
+    except Exception as e:
+        raise _fail(out_path, f"could not write PDF/A ({type(e).__name__}: {e})") from e
+    finally:
+        if not renamed:
+            tmp.unlink(missing_ok=True)
+    log.info(
+        "wrote PDF/A %s (%d pages, archive no %s) in %.2f s",
+        out_path.name,
+        len(pages),
+        meta.archive_no,
+        time.perf_counter() - started,
+    )
+    return out_path
