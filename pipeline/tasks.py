@@ -1,0 +1,128 @@
+"""The steps with plain, JSON-friendly arguments: what an Airflow task calls.
+
+Each function opens the catalogue from settings itself, so a task can run on any worker; tasks
+exchange batch paths and ids over XCom, never images or OCR results.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from pipeline import steps
+from pipeline.context import RunContext
+from pipeline.ingest.discover import batch_id_for
+from pipeline.settings import Settings, get_settings
+from pipeline.store import CatalogueStore, open_store
+from schemas.models import FileKind
+
+# Airflow refuses to map over more than max_map_length (1024 by default) items.
+MAX_MAPPED = 1024
+
+
+@contextmanager
+def _store(settings: Settings) -> Iterator[CatalogueStore]:
+    store = open_store(settings.database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _ctx(batch_dir: str, settings: Settings) -> RunContext:
+    return RunContext.create(settings, batch_id_for(Path(batch_dir)), Path(batch_dir))
+
+
+def chunked(items: list[Any], chunk_size: int) -> list[list[Any]]:
+    """Chunks of at least `chunk_size`, never more than MAX_MAPPED of them."""
+    if not items:
+        return []
+    size = max(chunk_size, math.ceil(len(items) / MAX_MAPPED))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def plan_pages(batch_dir: str, chunk_size: int = 8) -> list[list[dict[str, Any]]]:
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with _store(settings) as store:
+        plan = steps.plan_batch(Path(batch_dir), settings, store)
+    jobs = [{"file_id": f, "rel_path": r, "kind": k.value, "page_no": n} for f, r, k, n in plan.page_jobs]
+    return chunked(jobs, chunk_size)
+
+
+def recognise_pages(batch_dir: str, jobs: list[dict[str, Any]]) -> int:
+    settings = get_settings()
+    ctx = _ctx(batch_dir, settings)
+    with _store(settings) as store:
+        for job in jobs:
+            outcome: Any
+            try:
+                outcome = steps.run_page(ctx, job["file_id"], job["rel_path"], FileKind(job["kind"]), job["page_no"])
+            except Exception as e:  # a broken page quarantines its file, never the batch
+                outcome = e
+            steps.save_page_outcome(store, ctx, job["file_id"], job["page_no"], outcome)
+    return len(jobs)
+
+
+def assemble_documents(batch_dir: str) -> int:
+    settings = get_settings()
+    ctx = _ctx(batch_dir, settings)
+    n = 0
+    with _store(settings) as store:
+        for source in steps.files_ready_to_assemble(store, ctx):
+            outcome: Any
+            try:
+                outcome = steps.run_assemble(ctx, source, store.pages(source.file_id))
+            except Exception as e:  # one bad file must not fail the batch
+                outcome = e
+            steps.save_assemble_outcome(store, ctx, source, outcome)
+            n += 1
+    return n
+
+
+def number_records(batch_dir: str, chunk_size: int = 8) -> list[list[str]]:
+    settings = get_settings()
+    ctx = _ctx(batch_dir, settings)
+    with _store(settings) as store:
+        records = steps.number_records(store, ctx)
+        todo = steps.records_to_archive(store, records)
+    return chunked([r.record_id for r, _doc in todo], chunk_size)
+
+
+def archive_records(batch_dir: str, record_ids: list[str]) -> int:
+    settings = get_settings()
+    ctx = _ctx(batch_dir, settings)
+    with _store(settings) as store:
+        for record_id in record_ids:
+            record = store.get_record(record_id)
+            doc = store.get_document(record.doc_id) if record else None
+            if record is None or doc is None:
+                continue
+            outcome: Any
+            try:
+                outcome = steps.run_archive(ctx, record, doc, store.pages(doc.file_id))
+            except Exception as e:  # the record goes to review with the reason
+                outcome = e
+            steps.save_archive_outcome(store, record, outcome)
+    return len(record_ids)
+
+
+def finish_batch(batch_dir: str) -> dict[str, Any]:
+    """Index, queue reviews and return the summary as JSON."""
+    settings = get_settings()
+    ctx = _ctx(batch_dir, settings)
+    with _store(settings) as store:
+        steps.index_batch(store, settings, ctx)
+        steps.queue_reviews(store, ctx)
+        plan = steps.BatchPlan(context=ctx, files=0, total_pages=0, page_jobs=[], skipped=[])
+        return steps.summarize(store, ctx, plan, 0.0).model_dump(mode="json")
+
+
+def drop_folder_for(ds: str) -> str:
+    """The counter scans of day `ds` (YYYY-MM-DD); an empty folder is made so a quiet day is a no-op."""
+    folder = get_settings().drop_dir / ds
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder)
