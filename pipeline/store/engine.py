@@ -1,0 +1,97 @@
+"""Engines for the two supported databases, and URL masking for messages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
+
+from pipeline.errors import StoreError
+
+# Several worker processes write to one SQLite file; a writer waits this long for the lock.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Execution option naming how a SQLite transaction begins (DEFERRED, IMMEDIATE, EXCLUSIVE).
+SQLITE_BEGIN_OPTION = "dangan_sqlite_begin"
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL with any password replaced by ***, safe for messages and logs."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    db = url.database
+    return not db or db == ":memory:" or url.query.get("mode") == "memory"
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for a sqlite:/// file (or memory) or a postgresql+psycopg:// server."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as e:
+        raise StoreError(
+            f"cannot parse database URL {mask_url(url)!r}: {e}; "
+            "use sqlite:///path/catalogue.sqlite or postgresql+psycopg://user@host/db"
+        ) from e
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(parsed)
+        if backend == "postgresql":
+            return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+    except (SQLAlchemyError, ImportError, OSError) as e:
+        raise StoreError(f"cannot open database {mask_url(parsed)}: {e}") from e
+    raise StoreError(
+        f"unsupported database {backend!r} in {mask_url(parsed)}; "
+        "use sqlite:///path/catalogue.sqlite or postgresql+psycopg://user@host/db"
+    )
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    kwargs: dict[str, Any] = {
+        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    }
+    if is_memory_sqlite(url):
+        # One shared connection, or each pooled connection would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+    else:
+        assert url.database is not None
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    # Parameters stay out of error messages: they can hold citizens' ID numbers.
+    engine = create_engine(url, hide_parameters=True, **kwargs)
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
+    # pysqlite's own transaction handling never BEGINs before a SELECT, so a read-then-write
+    # transaction could not be made IMMEDIATE; SQLAlchemy emits BEGIN itself instead
+    # (the recipe in SQLAlchemy's SQLite dialect documentation).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        # WAL lets readers proceed while one writer commits; NORMAL sync is durable under WAL.
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+    finally:
+        cur.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    # Write transactions take the write lock up front (IMMEDIATE): a deferred transaction
+    # that reads first and writes later fails with "database is locked" instead of waiting.
+    mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
