@@ -142,7 +142,7 @@ def probe_file(path: Path) -> tuple[FileKind, int]:
 
 
 def load_page(path: Path, kind: FileKind, page_no: int) -> tuple[np.ndarray, float | None]:
-    """Return page `page_no` (1-based) as an RGB uint8 array and the DPI the file claims.
+    """Return page `page_no` (1-based) as a BGR uint8 array (OpenCV's order) and the DPI the file claims.
 
     For PDFs the claim is the embedded scan's own resolution, rendered at that resolution so
     no pixel is invented here; resampling to 300 DPI is the preprocess stage's job.
@@ -153,7 +153,8 @@ def load_page(path: Path, kind: FileKind, page_no: int) -> tuple[np.ndarray, flo
             page = pdf[page_no - 1]
             dpi = _pdf_page_dpi(page)
             bitmap = page.render(scale=dpi / 72.0, grayscale=False)
-            return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3][:, :, ::-1]), dpi
+            # pdfium renders BGR(x) already.
+            return np.ascontiguousarray(bitmap.to_numpy()[:, :, :3]), dpi
         except pdfium.PdfiumError as e:
             raise CorruptFileError(str(path), f"PDF page {page_no} cannot be rendered ({e})") from e
         finally:
@@ -163,4 +164,4 @@ def load_page(path: Path, kind: FileKind, page_no: int) -> tuple[np.ndarray, flo
         dpi_tag = im.info.get("dpi")
         rgb = im.convert("RGB")
         tagged = float(dpi_tag[0]) if dpi_tag and dpi_tag[0] else None
-        return np.asarray(rgb, dtype=np.uint8).copy(), tagged
+        return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)[:, :, ::-1]), tagged

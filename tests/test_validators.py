@@ -1,0 +1,75 @@
+from datetime import date
+
+import pytest
+
+from pipeline.extract import validators as v
+from pipeline.logs import mask_ids
+
+VALID_ID = "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2013年5月12日", date(2013, 5, 12)),
+        ("2013年05月12日", date(2013, 5, 12)),
+        ("2013.05.12", date(2013, 5, 12)),
+        ("2013-5-12", date(2013, 5, 12)),
+        ("2013/05/12", date(2013, 5, 12)),
+        ("20130512", date(2013, 5, 12)),
+        ("二〇一三年五月十二日", date(2013, 5, 12)),
+        ("一九九八年十二月三十一日", date(1998, 12, 31)),
+        ("２０１３年５月１２日", date(2013, 5, 12)),
+    ],
+)
+def test_dates_in_every_printed_form(raw: str, expected: date) -> None:
+    assert v.parse_date(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["2013年13月1日", "2013.02.30", "1850年1月1日", "不详", "3013-01-01"])
+def test_impossible_dates_are_refused(raw: str) -> None:
+    assert v.parse_date(raw) is None
+
+
+def test_id_number_check_digit() -> None:
+    assert v.parse_id_number(VALID_ID) == (VALID_ID, False)
+    assert v.parse_id_number("110105194912310021") == (None, False)
+
+
+def test_id_number_repair_only_when_unique() -> None:
+    assert v.parse_id_number("11O105I9491231002X") == (VALID_ID, True)
+    # A digit misread as another digit cannot be repaired: many candidates pass nothing or too much.
+    assert v.parse_id_number("110105194912310029")[0] is None
+
+
+def test_unit_code_gb32100() -> None:
+    assert v.parse_unit_code("91110000600037341L") == "91110000600037341L"
+    assert v.parse_unit_code("91110000600037341A") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("张三", "张三"), ("阿依古丽·买买提", "阿依古丽·买买提"), ("阿依古丽.买买提", "阿依古丽·买买提"), ("张", None),
+     ("12345", None)],
+)
+def test_names(raw: str, expected: str | None) -> None:
+    assert v.parse_name(raw) == expected
+
+
+def test_amounts_and_sex() -> None:
+    assert v.parse_amount("1,234.5元") == "1234.50"
+    assert v.parse_sex(" 女 ") == "女"
+    assert v.parse_sex("未知") is None
+
+
+def test_id_birth_date_and_sex() -> None:
+    assert v.id_birth_date(VALID_ID) == date(1949, 12, 31)
+    assert v.id_sex(VALID_ID) == "女"
+
+
+def test_ids_are_masked_in_logs() -> None:
+    line = f"person {VALID_ID} done"
+    masked = mask_ids(line)
+    assert VALID_ID not in masked
+    assert masked.startswith("person 1101") and masked.endswith("2X done")
+    assert v.mask_id(VALID_ID) == "1101************2X"
