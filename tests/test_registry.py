@@ -91,7 +91,7 @@ def test_retention_pins_from_seed(registry: Registry) -> None:
 
 def test_accounting_items_are_flagged(registry: Registry) -> None:
     flagged = {i.item_id for i in registry.items if i.accounting_rules}
-    # 附件二 sends these five to 《会计档案管理办法》
+    # 附件二 sends these six to 《会计档案管理办法》
     assert {
         "collection_accounting",
         "pension_accounting",
