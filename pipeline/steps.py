@@ -194,7 +194,7 @@ def _search_docs(store: CatalogueStore, batch_id: str | None) -> list[SearchDoc]
             SearchDoc.from_record(
                 record,
                 form_id=doc.classification.label if doc.classification else None,
-                status=doc.status.value,
+                status=doc.status,
                 text=document_text(store, doc),
                 fields={f.key: f.normalized or f.value or "" for f in doc.fields},
             )

@@ -1,0 +1,53 @@
+"""A batch full of broken files still gets processed: bad files end in quarantine with the reason."""
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.run import ingest_batch
+from pipeline.settings import OcrSettings, Settings
+from pipeline.store import open_store
+from schemas.models import FileStatus
+from tests.badfiles import good_jpeg, write_bad_files
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", workers=1, ocr=OcrSettings(engine="null"))
+
+
+def test_bad_files_are_quarantined_and_the_rest_processed(tmp_path: Path, settings: Settings) -> None:
+    batch = tmp_path / "batch"
+    expected = write_bad_files(batch)
+    good_jpeg(batch / "good.jpg")
+    summary = ingest_batch(batch, settings, show_progress=False)
+
+    reasons = {q.rel_path: q.reason for q in summary.quarantined}
+    assert set(reasons) == set(expected)
+    for name, words in expected.items():
+        assert words in reasons[name], (name, reasons[name])
+    assert summary.files == len(expected) + 1
+    assert summary.pages == 1 and summary.documents == 1
+
+    store = open_store(settings.database_url)
+    try:
+        statuses = {f.rel_path: f.status for f in store.source_files(summary.batch_id)}
+        assert statuses["good.jpg"] is FileStatus.DONE
+        assert len(store.records(summary.batch_id)) == 1
+    finally:
+        store.close()
+
+
+def test_rerun_changes_nothing(tmp_path: Path, settings: Settings) -> None:
+    batch = tmp_path / "batch"
+    write_bad_files(batch)
+    good_jpeg(batch / "good.jpg")
+    first = ingest_batch(batch, settings, show_progress=False)
+    second = ingest_batch(batch, settings, show_progress=False)
+    assert second.pages_processed_now == 0
+    assert (second.documents, len(second.quarantined)) == (first.documents, len(first.quarantined))
+    store = open_store(settings.database_url)
+    try:
+        assert len(store.records()) == 1
+    finally:
+        store.close()
