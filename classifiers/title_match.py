@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -42,7 +43,7 @@ def _line_candidates(page: OcrPage) -> list[Word]:
     # Neighbouring fragments of a title split by OCR are joined so "个人注册" + "登记表" still match.
     joined: list[Word] = []
     ordered = sorted(top, key=lambda w: (w.box[1], w.box[0]))
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         same_row = abs((a.box[1] + a.box[3]) - (b.box[1] + b.box[3])) < (a.box[3] - a.box[1])
         if same_row and 0 <= b.box[0] - a.box[2] < 3 * (a.box[3] - a.box[1]):
             joined.append(
@@ -107,5 +108,6 @@ class TitleMatchClassifier(FormClassifier):
         strength = (match.score - MIN_SCORE) / (100.0 - MIN_SCORE)
         separation = min(max(match.margin, 0.0) / 15.0, 1.0)
         confidence = (0.55 + 0.45 * strength) * (0.7 + 0.3 * separation) * (0.6 + 0.4 * match.word.confidence)
-        return Classification(label=match.form_id, confidence=round(min(confidence, 1.0), 4),
-                              model_version=self.model_version)
+        return Classification(
+            label=match.form_id, confidence=round(min(confidence, 1.0), 4), model_version=self.model_version
+        )

@@ -15,7 +15,11 @@ from pipeline.errors import DanganError, ExitCode
 from pipeline.logs import configure_logging
 from pipeline.settings import get_settings
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Dangan: scanned social-insurance archives in, PDF/A records out.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Dangan: scanned social-insurance archives in, PDF/A records out.",
+)
 qc_app = typer.Typer(no_args_is_help=True, help="The QC review queue.")
 app.add_typer(qc_app, name="qc")
 console = Console()
@@ -93,8 +97,14 @@ def qc_list(status: Annotated[str | None, typer.Option(help="open, claimed or do
         for t in tasks:
             doc = store.get_document(t.doc_id)
             where = f"{doc.rel_path} p{doc.first_page}-{doc.last_page}" if doc else t.doc_id
-            table.add_row(t.task_id, where, (doc.form_title if doc else None) or "?", "yes" if t.audit_sample else "",
-                          ", ".join(t.fields), "; ".join(t.reasons)[:160])
+            table.add_row(
+                t.task_id,
+                where,
+                (doc.form_title if doc else None) or "?",
+                "yes" if t.audit_sample else "",
+                ", ".join(t.fields),
+                "; ".join(t.reasons)[:160],
+            )
         console.print(table)
     finally:
         store.close()

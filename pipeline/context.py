@@ -22,8 +22,13 @@ class RunContext(BaseModel):
 
     @classmethod
     def create(cls, settings: Settings, batch_id: str, batch_root: Path) -> RunContext:
-        return cls(home=settings.home.resolve(), batch_id=batch_id, batch_root=batch_root.resolve(),
-                   ocr=settings.ocr, decide=settings.decide)
+        return cls(
+            home=settings.home.resolve(),
+            batch_id=batch_id,
+            batch_root=batch_root.resolve(),
+            ocr=settings.ocr,
+            decide=settings.decide,
+        )
 
     def source_path(self, rel_path: str) -> Path:
         return self.batch_root / rel_path

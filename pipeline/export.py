@@ -15,7 +15,11 @@ CANONICAL_KEYS = frozenset({"id_number", "name", "unit_name", "unit_code", "form
 
 
 def _field_json(field: ExtractedField) -> dict[str, object]:
-    return {"value": field.normalized or field.value, "confidence": field.confidence, "status": field.status.value}
+    return {
+        "value": field.normalized or field.value,
+        "confidence": field.confidence,
+        "status": field.status.value,
+    }
 
 
 def document_json(doc: Document, archive_no: str | None, pdfa_path: str | None) -> dict[str, object]:

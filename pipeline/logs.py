@@ -31,8 +31,8 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "WARNING", log_file: str | None = None) -> None:
     """Called once by the CLI; libraries never configure logging themselves."""
-    handler: logging.Handler = logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(
-        sys.stderr
+    handler: logging.Handler = (
+        logging.FileHandler(log_file, encoding="utf-8") if log_file else logging.StreamHandler(sys.stderr)
     )
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()

@@ -33,14 +33,38 @@ def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, p
     ocr_started = time.perf_counter()
     if info.is_blank:
         # Nothing to read on a blank verso; an empty result keeps "recognised once" honest.
-        ocr = OcrPage(engine=engine.name, engine_version=engine.version(), width=working.shape[1],
-                      height=working.shape[0], words=[])
+        ocr = OcrPage(
+            engine=engine.name,
+            engine_version=engine.version(),
+            width=working.shape[1],
+            height=working.shape[0],
+            words=[],
+        )
     else:
         ocr = engine.recognize(working)
     ocr_seconds = time.perf_counter() - ocr_started
-    ref = PageRef(file_id=file_id, rel_path=rel_path, page_no=page_no, image_path=str(out), source_dpi=dpi,
-                  width=working.shape[1], height=working.shape[0])
-    log.debug("page %s#%d: rotation %d skew %.2f blank %s words %d", rel_path, page_no, info.rotation,
-              info.skew_degrees, info.is_blank, len(ocr.words))
-    return PageResult(page=ref, preprocess=info, ocr=ocr, seconds_ocr=ocr_seconds,
-                      seconds_total=time.perf_counter() - started)
+    ref = PageRef(
+        file_id=file_id,
+        rel_path=rel_path,
+        page_no=page_no,
+        image_path=str(out),
+        source_dpi=dpi,
+        width=working.shape[1],
+        height=working.shape[0],
+    )
+    log.debug(
+        "page %s#%d: rotation %d skew %.2f blank %s words %d",
+        rel_path,
+        page_no,
+        info.rotation,
+        info.skew_degrees,
+        info.is_blank,
+        len(ocr.words),
+    )
+    return PageResult(
+        page=ref,
+        preprocess=info,
+        ocr=ocr,
+        seconds_ocr=ocr_seconds,
+        seconds_total=time.perf_counter() - started,
+    )

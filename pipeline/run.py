@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline import steps
-from pipeline.context import RunContext
 from pipeline.settings import Settings
 from pipeline.store import CatalogueStore, open_store
 from pipeline.summary import BatchSummary
@@ -47,7 +46,9 @@ def _executor(workers: int) -> Iterator[ProcessPoolExecutor | None]:
         yield None
         return
     # spawn: workers must not inherit the parent's threads or open database handles.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker) as ex:
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker
+    ) as ex:
         yield ex
 
 

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("./dangan-data"), description="all state lives under this folder")
     db_url: str | None = Field(default=None, description="SQLAlchemy URL; default a SQLite file under home")
     workers: int = Field(default=0, ge=0, description="page worker processes; 0 = one per core")
-    drop_dir: Path = Field(default=Path("./dangan-drop"), description="counter scans land in <drop_dir>/<YYYY-MM-DD>/")
+    drop_dir: Path = Field(
+        default=Path("./dangan-drop"), description="counter scans land in <drop_dir>/<YYYY-MM-DD>/"
+    )
     search_backend: Literal["sqlite", "elasticsearch"] = "sqlite"
     es_url: str = "http://localhost:9200"
     es_index: str = "dangan-records"

@@ -141,7 +141,9 @@ def number_records(store: CatalogueStore, ctx: RunContext) -> list[ArchiveRecord
         docs,
         existing=existing,
         all_archive_numbers=[r.archive_no for r in all_records],
-        taken_file_names=[r.file_name for r in all_records if r.file_name and r.doc_id not in {d.doc_id for d in docs}],
+        taken_file_names=[
+            r.file_name for r in all_records if r.file_name and r.doc_id not in {d.doc_id for d in docs}
+        ],
         registry=get_registry(),
         manifest=batch.manifest,
         scan_date=batch.manifest.scan_date or batch.created_at.date(),
@@ -164,11 +166,15 @@ def records_to_archive(
     return todo
 
 
-def run_archive(ctx: RunContext, record: ArchiveRecord, doc: Document, pages: list[PageResult]) -> ArchiveRecord:
+def run_archive(
+    ctx: RunContext, record: ArchiveRecord, doc: Document, pages: list[PageResult]
+) -> ArchiveRecord:
     return archive_document(ctx, record, doc, pages)
 
 
-def save_archive_outcome(store: CatalogueStore, record: ArchiveRecord, outcome: ArchiveRecord | BaseException) -> None:
+def save_archive_outcome(
+    store: CatalogueStore, record: ArchiveRecord, outcome: ArchiveRecord | BaseException
+) -> None:
     if isinstance(outcome, ArchiveRecord):
         store.save_record(outcome)
         return
@@ -176,7 +182,9 @@ def save_archive_outcome(store: CatalogueStore, record: ArchiveRecord, outcome: 
     doc = store.get_document(record.doc_id)
     if doc is not None:
         reasons = [*doc.review_reasons, f"PDF/A not written: {type(outcome).__name__}: {outcome}"]
-        store.update_document(doc.model_copy(update={"status": DocumentStatus.REVIEW, "review_reasons": reasons}))
+        store.update_document(
+            doc.model_copy(update={"status": DocumentStatus.REVIEW, "review_reasons": reasons})
+        )
 
 
 def document_text(store: CatalogueStore, doc: Document) -> str:
@@ -225,7 +233,9 @@ def queue_reviews(store: CatalogueStore, ctx: RunContext) -> int:
     queued = 0
     open_docs = {t.doc_id for t in store.qc_tasks()}
     for doc in store.documents(ctx.batch_id):
-        audit = doc.status is DocumentStatus.ACCEPTED and is_audit_sample(doc.doc_id, ctx.decide.audit_sample_rate)
+        audit = doc.status is DocumentStatus.ACCEPTED and is_audit_sample(
+            doc.doc_id, ctx.decide.audit_sample_rate
+        )
         if doc.doc_id in open_docs or (doc.status is not DocumentStatus.REVIEW and not audit):
             continue
         store.upsert_qc_task(
@@ -255,8 +265,11 @@ def summarize(store: CatalogueStore, ctx: RunContext, plan: BatchPlan, seconds: 
         per_form=dict(Counter(d.form_title or "(unknown)" for d in docs).most_common()),
         accepted=sum(d.status is DocumentStatus.ACCEPTED for d in docs),
         review=sum(d.status is DocumentStatus.REVIEW for d in docs),
-        quarantined=[QuarantinedFile(rel_path=f.rel_path, reason=f.error or "") for f in files
-                     if f.status is FileStatus.QUARANTINED],
+        quarantined=[
+            QuarantinedFile(rel_path=f.rel_path, reason=f.error or "")
+            for f in files
+            if f.status is FileStatus.QUARANTINED
+        ],
         skipped=plan.skipped,
         pages_processed_now=len(plan.page_jobs),
         seconds=round(seconds, 2),

@@ -60,7 +60,9 @@ def recognise_pages(batch_dir: str, jobs: list[dict[str, Any]]) -> int:
         for job in jobs:
             outcome: Any
             try:
-                outcome = steps.run_page(ctx, job["file_id"], job["rel_path"], FileKind(job["kind"]), job["page_no"])
+                outcome = steps.run_page(
+                    ctx, job["file_id"], job["rel_path"], FileKind(job["kind"]), job["page_no"]
+                )
             except Exception as e:  # a broken page quarantines its file, never the batch
                 outcome = e
             steps.save_page_outcome(store, ctx, job["file_id"], job["page_no"], outcome)

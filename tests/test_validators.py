@@ -49,8 +49,13 @@ def test_unit_code_gb32100() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("张三", "张三"), ("阿依古丽·买买提", "阿依古丽·买买提"), ("阿依古丽.买买提", "阿依古丽·买买提"), ("张", None),
-     ("12345", None)],
+    [
+        ("张三", "张三"),
+        ("阿依古丽·买买提", "阿依古丽·买买提"),
+        ("阿依古丽.买买提", "阿依古丽·买买提"),
+        ("张", None),
+        ("12345", None),
+    ],
 )
 def test_names(raw: str, expected: str | None) -> None:
     assert v.parse_name(raw) == expected

@@ -17,6 +17,7 @@ import logging
 import os
 import tempfile
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def image_dpis(pdf: pikepdf.Pdf) -> list[tuple[float, float]]:
         box = page.mediabox
         width_in = (float(box[2]) - float(box[0])) / 72.0
         height_in = (float(box[3]) - float(box[1])) / 72.0
-        images = list(page.images.values())
+        images = list(page.get_images().values())
         if len(images) != 1:
             raise ValueError(f"expected one image on the page, found {len(images)}")
         image = images[0]
@@ -170,9 +171,8 @@ def write_pdfa(pages: Sequence[tuple[Path, OcrPage]], out_path: Path, meta: PdfM
     started = time.perf_counter()
     _check_inputs(pages, out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".part", dir=out_path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    # Beside the target so the rename is atomic; hidden, and never a name a reader looks for.
+    tmp = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.part")
     renamed = False
     try:
         with tempfile.TemporaryDirectory(prefix="dangan-pdfa-") as work_dir:

@@ -13,18 +13,22 @@ from schemas.models import ArchiveRecord, Document, PageResult
 log = logging.getLogger(__name__)
 
 
-def archive_document(ctx: RunContext, record: ArchiveRecord, doc: Document, pages: list[PageResult]) -> ArchiveRecord:
+def archive_document(
+    ctx: RunContext, record: ArchiveRecord, doc: Document, pages: list[PageResult]
+) -> ArchiveRecord:
     """Write (or keep) the record's PDF/A file and return the record with its path and hash.
 
     A file that already exists with the recorded hash is kept: a resumed run does not redo it.
     """
-    if record.pdfa_path and record.sha256 and Path(record.pdfa_path).exists():
-        if sha256_file(Path(record.pdfa_path)) == record.sha256:
-            return record
+    existing = Path(record.pdfa_path) if record.pdfa_path else None
+    if existing is not None and record.sha256 and existing.exists() and sha256_file(existing) == record.sha256:
+        return record
     assert record.file_name is not None, "records are named before they are archived"
     scan_date = record.scan_date
-    year = record_year(record.form_date, None, scan_date) if scan_date else (
-        record.form_date.year if record.form_date else 0
+    year = (
+        record_year(record.form_date, None, scan_date)
+        if scan_date
+        else (record.form_date.year if record.form_date else 0)
     )
     out = ctx.archive_pdf(year, record.file_name)
     in_doc = sorted(
@@ -37,6 +41,8 @@ def archive_document(ctx: RunContext, record: ArchiveRecord, doc: Document, page
         form_date=record.form_date,
         subject=" / ".join(x for x in (record.category, record.insurance_type, record.business_step) if x),
         keywords=[k for k in (record.archive_no, record.title, record.retention) if k],
+        source=doc.rel_path,
+        doc_type=doc.classification.label if doc.classification else None,
     )
     write_pdfa([(Path(p.page.image_path), p.ocr) for p in in_doc], out, meta)
     return record.model_copy(update={"pdfa_path": str(out), "sha256": sha256_file(out)})

@@ -99,7 +99,9 @@ def value_right(page: OcrPage, anchor: Anchor, labels: list[str], *, join: bool)
     row = [
         w
         for w in page.words
-        if w is not anchor.word and w.box[0] >= anchor.word.box[2] - row_h * 0.5 and _v_overlap(w, anchor.word) >= 0.4
+        if w is not anchor.word
+        and w.box[0] >= anchor.word.box[2] - row_h * 0.5
+        and _v_overlap(w, anchor.word) >= 0.4
     ]
     row.sort(key=lambda w: w.box[0])
     picked: list[Word] = []

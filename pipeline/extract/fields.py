@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,7 +40,11 @@ def _parse_id(raw: str) -> Parsed:
 
 def _parse_date(raw: str) -> Parsed:
     d = v.parse_date(raw)
-    return Parsed(d.isoformat(), 1.0) if d else Parsed(None, _FAILED_CHECK, "date not recognised or out of range")
+    return (
+        Parsed(d.isoformat(), 1.0)
+        if d
+        else Parsed(None, _FAILED_CHECK, "date not recognised or out of range")
+    )
 
 
 _PARSERS: dict[FieldKind, Callable[[str], Parsed]] = {
@@ -60,7 +65,9 @@ def _parse(spec: FieldSpec, raw: str) -> Parsed:
     text = raw.strip(" :：")
     if spec.kind is FieldKind.CHOICE and spec.choices:
         hits = [c for c in spec.choices if normalize_text(c) in normalize_text(text)]
-        return Parsed(hits[0], 1.0) if len(hits) == 1 else Parsed(None, _FAILED_CHECK, "choice not recognised")
+        return (
+            Parsed(hits[0], 1.0) if len(hits) == 1 else Parsed(None, _FAILED_CHECK, "choice not recognised")
+        )
     return Parsed(text or None, 0.95 if text else 0.0, None if text else "empty")
 
 
@@ -82,10 +89,12 @@ def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: li
     return spans
 
 
-def extract_field(spec: FieldSpec, pages: Sequence[OcrPage], labels: list[str]) -> ExtractedField | None:
+def extract_field(
+    spec: FieldSpec, pages: Sequence[tuple[int, OcrPage]], labels: list[str]
+) -> ExtractedField | None:
     """The best-checked value for one field over the document's form pages, or None if no label was seen."""
     best: ExtractedField | None = None
-    for page_no, page in enumerate(pages, start=1):
+    for page_no, page in pages:
         for anchor in find_anchors(page, [spec.label, *spec.synonyms]):
             for span in _candidate_values(page, anchor, spec, labels):
                 parsed = _parse(spec, span.text)
@@ -136,15 +145,18 @@ def _cross_check(fields: dict[str, ExtractedField]) -> None:
 def _order_check(fields: dict[str, ExtractedField]) -> None:
     chain = ["birth_date", "work_start_date", "retire_date"]
     dates = [(k, fields[k]) for k in chain if k in fields and fields[k].normalized]
-    for (k1, f1), (k2, f2) in zip(dates, dates[1:], strict=False):
+    for (k1, f1), (k2, f2) in itertools.pairwise(dates):
         if (f1.normalized or "") >= (f2.normalized or ""):
             for f in (f1, f2):
                 f.confidence = round(f.confidence * 0.5, 4)
                 f.reasons.append(f"{k1} is not before {k2}")
 
 
-def extract_fields(form: FormSpec, pages: Sequence[OcrPage]) -> list[ExtractedField]:
-    """Every field the form prints; required fields that were not found come back as MISSING."""
+def extract_fields(form: FormSpec, pages: Sequence[tuple[int, OcrPage]]) -> list[ExtractedField]:
+    """Every field the form prints; required fields that were not found come back as MISSING.
+
+    `pages` are (page number within the document, OCR result) of the pages worth reading.
+    """
     labels = _labels(form)
     found: dict[str, ExtractedField] = {}
     for spec in form.fields:
@@ -159,6 +171,8 @@ def extract_fields(form: FormSpec, pages: Sequence[OcrPage]) -> list[ExtractedFi
             out.append(found[spec.key])
         elif spec.required:
             out.append(
-                ExtractedField(key=spec.key, label=spec.label, status=FieldStatus.MISSING, reasons=["not found"])
+                ExtractedField(
+                    key=spec.key, label=spec.label, status=FieldStatus.MISSING, reasons=["not found"]
+                )
             )
     return out

@@ -18,8 +18,21 @@ from classifiers.text import normalize_text
 
 # Letters OCR puts where digits were printed (or handwritten).
 _DIGIT_LOOKALIKES = {
-    "O": "0", "D": "0", "Q": "0", "U": "0", "I": "1", "L": "1", "|": "1", "T": "7",
-    "Z": "2", "S": "5", "B": "8", "G": "6", "A": "4", "口": "0", "〇": "0",
+    "O": "0",
+    "D": "0",
+    "Q": "0",
+    "U": "0",
+    "I": "1",
+    "L": "1",
+    "|": "1",
+    "T": "7",
+    "Z": "2",
+    "S": "5",
+    "B": "8",
+    "G": "6",
+    "A": "4",
+    "口": "0",
+    "〇": "0",
 }
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 
@@ -78,8 +91,22 @@ def parse_unit_code(raw: str) -> str | None:
     return text if uscc.is_valid(text) else None
 
 
-_CN_DIGITS = {"〇": 0, "零": 0, "○": 0, "O": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "〇": 0,
+    "零": 0,
+    "○": 0,
+    "O": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 
 
 def _cn_number(text: str) -> int | None:
@@ -103,8 +130,10 @@ _DATE_PATTERNS = [
     re.compile(r"(?P<y>\d{4})\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日?"),
     re.compile(r"(?P<y>\d{4})\s*[.\-/．]\s*(?P<m>\d{1,2})\s*[.\-/．]\s*(?P<d>\d{1,2})"),
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)"),
-    re.compile(r"(?P<y>[〇零○O一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月"
-               r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日?"),
+    re.compile(
+        r"(?P<y>[〇零○O一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月"
+        r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日?"
+    ),
 ]
 _MONTH_ONLY = re.compile(r"(?P<y>\d{4})\s*(?:年|[.\-/．])\s*(?P<m>\d{1,2})\s*月?$")
 

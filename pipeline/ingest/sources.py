@@ -56,7 +56,8 @@ def sniff_kind(path: Path) -> FileKind:
     if b"%PDF-" in head:
         return FileKind.PDF
     raise UnsupportedFileError(
-        str(path), "content is not a PDF, JPEG, PNG or TIFF image (the file name's suffix does not make it one)"
+        str(path),
+        "content is not a PDF, JPEG, PNG or TIFF image (the file name's suffix does not make it one)",
     )
 
 
@@ -85,7 +86,8 @@ def _open_pdf(path: Path) -> pdfium.PdfDocument:
     except pdfium.PdfiumError as e:
         if pdfium_c.FPDF_GetLastError() == pdfium_c.FPDF_ERR_PASSWORD:
             raise EncryptedPdfError(
-                str(path), "PDF is password-protected; ask the vendor for an unencrypted copy (qpdf --decrypt)"
+                str(path),
+                "PDF is password-protected; ask the vendor for an unencrypted copy (qpdf --decrypt)",
             ) from e
         raise CorruptFileError(str(path), f"PDF cannot be parsed ({e})") from e
 

@@ -26,7 +26,8 @@ def mask_url(url: str | URL) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
-        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+        # Unparsable, so the password cannot be told apart: hide everything before the last @.
+        return re.sub(r"^([a-z0-9+]*://)?.*@", lambda m: f"{m.group(1) or ''}***@", url)
 
 
 def is_memory_sqlite(url: URL) -> bool:
