@@ -70,7 +70,7 @@ class TitleMatchClassifier(FormClassifier):
         return f"{self.kind}-{self._version}"
 
     def best_match(self, page: OcrPage) -> TitleMatch | None:
-        best_by_form: dict[str, tuple[float, TitleCandidate, Word]] = {}
+        best_by_form: dict[str, tuple[float, TitleCandidate, Word, str]] = {}
         for word in _line_candidates(page):
             line = normalize_text(word.text)
             if len(line) < 2:
@@ -80,21 +80,22 @@ class TitleMatchClassifier(FormClassifier):
                     continue
                 if len(line) >= len(title):
                     # The title may carry a prefix: align it against the line's tail.
-                    score = fuzz.ratio(title, line[-len(title) :])
-                    if line.endswith(title):
-                        score = 100.0
+                    score = 100.0 if line.endswith(title) else fuzz.ratio(title, line[-len(title) :])
                 else:
                     score = fuzz.ratio(title, line)
                 # Longer titles are more specific: break near-ties in their favour.
                 score = score + min(len(title), 20) * 0.01
                 prev = best_by_form.get(cand.form_id)
                 if prev is None or score > prev[0]:
-                    best_by_form[cand.form_id] = (score, cand, word)
+                    best_by_form[cand.form_id] = (score, cand, word, title)
         if not best_by_form:
             return None
         ranked = sorted(best_by_form.values(), key=lambda t: t[0], reverse=True)
-        score, cand, word = ranked[0]
-        runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+        score, cand, word, title = ranked[0]
+        # A shorter title contained in the winner's (参保登记表 in 个人参保登记表) matches whenever the
+        # winner does; it is no rival and must not eat the margin.
+        rivals = [r[0] for r in ranked[1:] if r[3] not in title]
+        runner_up = rivals[0] if rivals else 0.0
         return TitleMatch(
             form_id=cand.form_id, role=cand.role, score=min(score, 100.0), margin=score - runner_up, word=word
         )
