@@ -121,9 +121,7 @@ class CatalogueStore:
         stmt = dialect_insert(table)
         cols = update_cols if update_cols is not None else [c for c in batch[0] if c not in keys]
         if cols:
-            final = stmt.on_conflict_do_update(
-                index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols}
-            )
+            final = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in cols})
         else:
             final = stmt.on_conflict_do_nothing(index_elements=list(keys))
         session.execute(final, batch)
@@ -207,9 +205,7 @@ class CatalogueStore:
         if field_rows:
             s.execute(insert(FieldRow), field_rows)
 
-    def documents(
-        self, batch_id: str | None = None, status: DocumentStatus | str | None = None
-    ) -> list[Document]:
+    def documents(self, batch_id: str | None = None, status: DocumentStatus | str | None = None) -> list[Document]:
         with self._read("list documents") as s:
             doc_stmt = self._filter_docs(select(DocumentRow), batch_id, status)
             doc_rows = list(s.scalars(doc_stmt.order_by(*self._doc_order())))
@@ -222,9 +218,7 @@ class CatalogueStore:
             return [rows.document_model(d, by_doc[d.doc_id]) for d in doc_rows]
 
     @staticmethod
-    def _filter_docs(
-        stmt: Select[Any], batch_id: str | None, status: DocumentStatus | str | None
-    ) -> Select[Any]:
+    def _filter_docs(stmt: Select[Any], batch_id: str | None, status: DocumentStatus | str | None) -> Select[Any]:
         if batch_id is not None:
             stmt = stmt.where(DocumentRow.batch_id == batch_id)
         if status is not None:
@@ -240,9 +234,7 @@ class CatalogueStore:
             row = s.get(DocumentRow, doc_id)
             if row is None:
                 return None
-            return rows.document_model(
-                row, list(s.scalars(select(FieldRow).where(FieldRow.doc_id == doc_id)))
-            )
+            return rows.document_model(row, list(s.scalars(select(FieldRow).where(FieldRow.doc_id == doc_id))))
 
     def update_document(self, doc: Document) -> None:
         """Save a changed document (a reviewer's corrections); it must still exist."""
@@ -303,10 +295,7 @@ class CatalogueStore:
         with self._write("claim QC task") as s:
             claim = {"status": "claimed", "claimed_by": reviewer, "claimed_at": _now()}
             oldest_open = (
-                select(QcTaskRow.task_id)
-                .where(QcTaskRow.status == "open")
-                .order_by(*self._queue_order())
-                .limit(1)
+                select(QcTaskRow.task_id).where(QcTaskRow.status == "open").order_by(*self._queue_order()).limit(1)
             )
             if self._dialect == "postgresql":
                 # Rows another reviewer is claiming right now are skipped, not waited for.
@@ -355,9 +344,7 @@ class CatalogueStore:
                 return
             row = s.get(QcTaskRow, task_id)
             if row is None:
-                raise StoreConflictError(
-                    f"QC task {task_id} does not exist; its document may have been re-derived"
-                )
+                raise StoreConflictError(f"QC task {task_id} does not exist; its document may have been re-derived")
             if row.status == "done" and row.claimed_by == reviewer:
                 return
             raise StoreConflictError(
@@ -417,8 +404,7 @@ class CatalogueStore:
                 out["files"] += n
             batch_files = select(SourceFileRow.file_id).where(SourceFileRow.batch_id == batch_id)
             out["pages"] = (
-                s.scalar(select(func.count()).select_from(PageRow).where(PageRow.file_id.in_(batch_files)))
-                or 0
+                s.scalar(select(func.count()).select_from(PageRow).where(PageRow.file_id.in_(batch_files))) or 0
             )
             for status, n in s.execute(
                 select(DocumentRow.status, func.count()).where(in_batch).group_by(DocumentRow.status)
@@ -426,10 +412,7 @@ class CatalogueStore:
                 out[f"documents_{status}"] = n
                 out["documents"] += n
             for status, n in s.execute(
-                select(FieldRow.status, func.count())
-                .join(DocumentRow)
-                .where(in_batch)
-                .group_by(FieldRow.status)
+                select(FieldRow.status, func.count()).join(DocumentRow).where(in_batch).group_by(FieldRow.status)
             ):
                 out["fields"] += n
                 if status == "review":
@@ -438,10 +421,7 @@ class CatalogueStore:
                 s.scalar(select(func.count()).select_from(RecordRow).join(DocumentRow).where(in_batch)) or 0
             )
             for status, n in s.execute(
-                select(QcTaskRow.status, func.count())
-                .join(DocumentRow)
-                .where(in_batch)
-                .group_by(QcTaskRow.status)
+                select(QcTaskRow.status, func.count()).join(DocumentRow).where(in_batch).group_by(QcTaskRow.status)
             ):
                 out[f"qc_{status}"] = n
         return out

@@ -59,9 +59,7 @@ def create_store_engine(url: str) -> Engine:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    kwargs: dict[str, Any] = {
-        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    }
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}}
     if is_memory_sqlite(url):
         # One shared connection, or each pooled connection would see its own empty database.
         kwargs["poolclass"] = StaticPool

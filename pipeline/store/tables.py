@@ -169,9 +169,7 @@ class RecordRow(Base):
     __tablename__ = "records"
 
     record_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
-    doc_id: Mapped[str] = mapped_column(
-        String(ID_LEN), ForeignKey("documents.doc_id", ondelete="CASCADE"), unique=True
-    )
+    doc_id: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("documents.doc_id", ondelete="CASCADE"), unique=True)
     archive_no: Mapped[str] = mapped_column(String(ID_LEN), unique=True)
     person_id: Mapped[str | None] = mapped_column(String(32), index=True)
     title: Mapped[str] = mapped_column(Text)
@@ -190,9 +188,7 @@ class QcTaskRow(Base):
     __table_args__ = (Index("ix_qc_tasks_status_created", "status", "created_at"),)
 
     task_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
-    doc_id: Mapped[str] = mapped_column(
-        String(ID_LEN), ForeignKey("documents.doc_id", ondelete="CASCADE"), index=True
-    )
+    doc_id: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("documents.doc_id", ondelete="CASCADE"), index=True)
     reasons: Mapped[list[Any]]
     fields: Mapped[list[Any]]
     audit_sample: Mapped[bool] = mapped_column(Boolean)

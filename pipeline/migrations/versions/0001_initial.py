@@ -161,9 +161,7 @@ def upgrade() -> None:
 
     op.create_table(
         "audit_events",
-        sa.Column(
-            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
-        ),
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False),
         sa.Column("event_key", _SHA, nullable=False),
         sa.Column("at", _TS, nullable=False),
         sa.Column("actor", _ID, nullable=False),
