@@ -55,9 +55,7 @@ class SearchDoc(BaseModel):
     status: DocumentStatus
     title: str
     person_id: str | None = None
-    id_numbers: list[str] = Field(
-        default=[], description="every ID number of the record (person_id first), normalised"
-    )
+    id_numbers: list[str] = Field(default=[], description="every ID number of the record (person_id first), normalised")
     form_date: date | None = None
     year: int | None = None
     category: str | None = None

@@ -131,9 +131,7 @@ class SqliteFtsIndex(SearchBackend):
                 doc.year,
             ),
         )
-        (rowid,) = conn.execute(
-            "SELECT id FROM search_records WHERE record_id = ?", (doc.record_id,)
-        ).fetchone()
+        (rowid,) = conn.execute("SELECT id FROM search_records WHERE record_id = ?", (doc.record_id,)).fetchone()
         conn.execute("DELETE FROM search_fts WHERE rowid = ?", (rowid,))
         conn.execute(
             "INSERT INTO search_fts (rowid, title, fields, meta, text) VALUES (?, ?, ?, ?, ?)",
@@ -151,9 +149,7 @@ class SqliteFtsIndex(SearchBackend):
         while chunk := list(islice(it, _CHUNK)):
             with self._connect() as conn:
                 for record_id in chunk:
-                    row = conn.execute(
-                        "SELECT id FROM search_records WHERE record_id = ?", (record_id,)
-                    ).fetchone()
+                    row = conn.execute("SELECT id FROM search_records WHERE record_id = ?", (record_id,)).fetchone()
                     if row is None:
                         continue
                     for table, column in (("search_fts", "rowid"), ("search_ids", "record_rowid")):
@@ -205,8 +201,7 @@ class SqliteFtsIndex(SearchBackend):
             # No bm25 without MATCH: weigh which columns hold the term, like the bm25 weights do.
             score_sql.append(
                 " + ".join(
-                    f"(instr(lower(f.{c}), lower(?)) > 0) * {w}"
-                    for c, w in zip(_COLUMNS, _WEIGHTS, strict=True)
+                    f"(instr(lower(f.{c}), lower(?)) > 0) * {w}" for c, w in zip(_COLUMNS, _WEIGHTS, strict=True)
                 )
             )
             score_params.extend([term] * len(_COLUMNS))
