@@ -1,0 +1,298 @@
+"""Orchestration of a synthetic batch: plan documents and files, render, degrade, write, record truth.
+
+Every document draws from its own random streams (derived from the seed and its index), so files
+can be rendered in any order, in parallel, and still come out byte-identical for the same seed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Literal
+
+from PIL import Image
+
+from pipeline.errors import DanganError
+from pipeline.synth.degrade import Mode, ScanParams, draw_params, scan
+from pipeline.synth.layout import FilledField, render_blank, render_certificate, render_form, render_id_copy
+from pipeline.synth.truth import TRUTH_FILE, DocumentTruth, GroundTruth, PageTruth
+from pipeline.synth.values import Case, field_value, make_case
+from pipeline.synth.writers import encode_page, write_jpeg, write_pdf, write_tiff
+from schemas.registry_models import FormSpec
+
+log = logging.getLogger(__name__)
+
+Profile = Literal["box", "counter", "mixed"]
+PageKind = Literal["form", "id_copy", "certificate", "blank"]
+FileKind = Literal["pdf", "tiff", "jpeg"]
+
+REGION_PREFIXES = ["克州", "克孜勒苏柯尔克孜自治州", "阿图什市", "新疆维吾尔自治区", "北京市"]
+GENERIC_CERTIFICATES = ["在职证明", "工资收入证明", "解除劳动合同证明书", "情况说明", "户籍证明"]
+_MODE_WEIGHTS: list[tuple[Mode, float]] = [("color", 0.55), ("gray", 0.3), ("bitonal", 0.15)]
+
+
+class SynthOutputError(DanganError):
+    """The output folder already holds other files; a batch must be alone in its folder."""
+
+
+@dataclass(frozen=True)
+class DocPlan:
+    index: int
+    form: FormSpec
+    pages: tuple[PageKind, ...]
+    certificate_titles: tuple[str, ...]
+
+
+@dataclass
+class FilePlan:
+    rel_path: str
+    kind: FileKind
+    mode: Mode  # the scanner's setting for this file; single pages stray from it
+    docs: list[DocPlan] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FormSource:
+    """What the generator needs from the registry: main forms with fields and their attachments."""
+
+    forms: tuple[FormSpec, ...]
+    attachments: dict[str, tuple[str, ...]]  # form_id → attachment titles of its business item
+
+
+def registry_source() -> FormSource:
+    from schemas.registry import get_registry
+
+    registry = get_registry()
+    forms = tuple(f for f in registry.main_forms() if f.fields)
+    attachments: dict[str, tuple[str, ...]] = {}
+    for form in forms:
+        item = registry.item_for_form(form.form_id)
+        attachments[form.form_id] = tuple(
+            registry.form(fid).title for fid in item.attachment_forms if "身份证" not in registry.form(fid).title
+        )
+    return FormSource(forms, attachments)
+
+
+def _page_plan(rng: random.Random, counter: bool) -> tuple[PageKind, ...]:
+    pages: list[PageKind] = ["form"]
+    if rng.random() < 0.15:
+        pages.append("blank")
+    if rng.random() < (0.35 if counter else 0.6):
+        for _ in range(rng.randint(1, 3)):
+            pages.append("id_copy" if rng.random() < 0.5 else "certificate")
+            if rng.random() < 0.2:
+                pages.append("blank")
+    return tuple(pages)
+
+
+def _pick_mode(rng: random.Random) -> Mode:
+    roll, acc = rng.random(), 0.0
+    for mode, weight in _MODE_WEIGHTS:
+        acc += weight
+        if roll < acc:
+            return mode
+    return "color"
+
+
+def plan_batch(source: FormSource, docs: int, seed: int, profile: Profile) -> list[FilePlan]:
+    """Which documents go into which files, decided before anything is drawn."""
+    if not source.forms:
+        raise SynthOutputError("the registry has no main form with fields; nothing to render")
+    rng = random.Random(f"{seed}/plan")
+    # cycle through every form before repeating one, so small batches still cover the registry
+    order: list[FormSpec] = []
+    while len(order) < docs:
+        cycle = list(source.forms)
+        rng.shuffle(cycle)
+        order.extend(cycle)
+    n_box = docs if profile == "box" else 0 if profile == "counter" else round(docs * rng.uniform(0.4, 0.6))
+    plans = [
+        DocPlan(
+            index=i,
+            form=form,
+            pages=_page_plan(random.Random(f"{seed}/pages/{i}"), counter=i >= n_box),
+            certificate_titles=source.attachments.get(form.form_id, ()),
+        )
+        for i, form in enumerate(order[:docs])
+    ]
+    files: list[FilePlan] = []
+    i, box_no = 0, 0
+    while i < n_box:
+        box_no += 1
+        take = min(rng.randint(2, 8), n_box - i)
+        kind: FileKind = "pdf" if rng.random() < 0.6 else "tiff"
+        ext = "pdf" if kind == "pdf" else rng.choice(["tif", "tiff"])
+        name = f"box-{box_no:03d}.{ext}"
+        if rng.random() < 0.35:  # some vendors keep each box in its own folder
+            name = f"box-{box_no:03d}/scan-{rng.randint(1, 99):02d}.{ext}"
+        files.append(FilePlan(name, kind, _pick_mode(rng), plans[i : i + take]))
+        i += take
+    day = datetime(2021, 3, 1) + timedelta(days=rng.randint(0, 900))
+    for n, doc in enumerate(plans[n_box:], start=1):
+        single = len(doc.pages) == 1
+        kind = "jpeg" if single and rng.random() < 0.6 else "pdf"
+        folder = f"counter/{day:%Y%m%d}/" if rng.random() < 0.5 else ""
+        ext = "pdf" if kind == "pdf" else rng.choice(["jpg", "jpeg"])
+        mode = _pick_mode(rng)
+        files.append(FilePlan(f"{folder}{day:%Y%m%d}-{n:04d}.{ext}", kind, "gray" if mode == "bitonal" and
+                              kind == "jpeg" else mode, [doc]))
+    return files
+
+
+def _title(form: FormSpec, rng: random.Random) -> str:
+    roll = rng.random()
+    if form.variants and roll < 0.4:
+        return rng.choice(form.variants)
+    if roll > 0.82 and not any(form.title.startswith(p) for p in REGION_PREFIXES):
+        return rng.choice(REGION_PREFIXES) + form.title
+    return form.title
+
+
+def _fill(form: FormSpec, case: Case, rng: random.Random) -> list[FilledField]:
+    filled = []
+    for spec in form.fields:
+        label = rng.choice(spec.synonyms) if spec.synonyms and rng.random() < 0.3 else spec.label
+        blank = not spec.required and rng.random() < 0.08
+        filled.append(FilledField(spec, label, None if blank else field_value(spec, case, rng)))
+    return filled
+
+
+@dataclass
+class _Scanned:
+    image: Image.Image
+    dpi: int
+    truth: PageTruth
+
+
+def _render_doc(doc: DocPlan, seed: int, file: FilePlan) -> tuple[DocumentTruth, list[_Scanned]]:
+    rng = random.Random(f"{seed}/doc/{doc.index}")
+    case = make_case(rng)
+    fields = _fill(doc.form, case, rng)
+    title = _title(doc.form, rng)
+    scanned: list[_Scanned] = []
+    previous: Image.Image | None = None
+    for kind in doc.pages:
+        dpi = 200 if rng.random() < 0.2 else 300
+        if kind == "form":
+            clean = render_form(title, fields, case, rng, dpi)
+        elif kind == "id_copy":
+            clean = render_id_copy(case, rng, dpi)
+        elif kind == "certificate":
+            titles = list(doc.certificate_titles) or GENERIC_CERTIFICATES
+            clean = render_certificate(rng.choice(titles), case, rng, dpi)
+        else:
+            clean = render_blank(dpi, previous, rng)
+        previous = clean
+        mode = file.mode if rng.random() < 0.85 else _pick_mode(rng)
+        if file.kind == "jpeg" and mode == "bitonal":
+            mode = "gray"
+        params: ScanParams = draw_params(rng, blank=kind == "blank", mode=mode)
+        image = scan(clean, params)
+        truth_kind: Literal["form", "attachment", "blank"] = (
+            "form" if kind == "form" else "blank" if kind == "blank" else "attachment"
+        )
+        page_truth = PageTruth(kind=truth_kind, rotation=params.rotation, skew_deg=params.skew_deg, dpi=dpi,
+                               mode=params.mode)
+        scanned.append(_Scanned(image, dpi, page_truth))
+    truth = DocumentTruth(
+        doc_index=doc.index,
+        source_file=file.rel_path,
+        first_page=1,
+        last_page=len(scanned),
+        form_id=doc.form.form_id,
+        form_title=doc.form.title,
+        title_printed=title,
+        fields={f.spec.key: f.value.normalised for f in fields if f.value is not None},
+        pages=[s.truth for s in scanned],
+    )
+    return truth, scanned
+
+
+def render_file(out_dir: Path, file: FilePlan, seed: int) -> list[DocumentTruth]:
+    """Render, degrade and write one source file; returns the truth of the documents it holds."""
+    rng = random.Random(f"{seed}/file/{file.rel_path}")
+    scan_time = datetime(2021, 1, 1) + timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
+    path = out_dir / file.rel_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    truths: list[DocumentTruth] = []
+    pdf_pages: list[bytes] = []
+    tiff_pages: list[tuple[Image.Image, int]] = []
+    page_no = 0
+    quality = rng.randint(55, 90)
+    for doc in file.docs:
+        truth, scanned = _render_doc(doc, seed, file)
+        truths.append(truth.model_copy(update={"first_page": page_no + 1, "last_page": page_no + len(scanned)}))
+        page_no += len(scanned)
+        for s in scanned:
+            if file.kind == "pdf":
+                pdf_pages.append(encode_page(s.image, s.dpi, quality))
+            elif file.kind == "tiff":
+                tiff_pages.append((s.image, s.dpi))
+            else:
+                write_jpeg(path, s.image, s.dpi, quality)
+    if file.kind == "pdf":
+        write_pdf(path, pdf_pages, scan_time)
+    elif file.kind == "tiff":
+        write_tiff(path, tiff_pages, scan_time)
+    return truths
+
+
+def _check_out_dir(out_dir: Path) -> None:
+    if out_dir.exists() and any(out_dir.iterdir()):
+        raise SynthOutputError(
+            f"{out_dir} is not empty; give `dangan synth --out` a new or empty folder so the batch holds "
+            "only its own scans and ground_truth.json"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def generate_batch(
+    out_dir: Path,
+    docs: int,
+    seed: int,
+    profile: Profile = "mixed",
+    *,
+    source: FormSource | None = None,
+    workers: int | None = None,
+    on_document: Callable[[int], None] | None = None,
+) -> GroundTruth:
+    """Write a synthetic batch of `docs` documents into `out_dir` and return its ground truth.
+
+    `source` defaults to the form registry; `workers` to the number of CPUs (at most 4);
+    `on_document(n)` is called as files finish with the number of documents they held.
+    """
+    if docs < 1:
+        raise SynthOutputError(f"docs must be at least 1, got {docs}")
+    if profile not in ("box", "counter", "mixed"):
+        raise SynthOutputError(f"profile must be box, counter or mixed, got {profile!r}")
+    _check_out_dir(out_dir)
+    src = source if source is not None else registry_source()
+    files = plan_batch(src, docs, seed, profile)
+    n_workers = max(1, min(workers if workers is not None else (os.cpu_count() or 1), 4, len(files)))
+    log.info("synth: %d documents in %d files, seed %d, profile %s, %d workers",
+             docs, len(files), seed, profile, n_workers)
+    truths: list[DocumentTruth] = []
+    if n_workers == 1:
+        for plan in files:
+            done = render_file(out_dir, plan, seed)
+            truths.extend(done)
+            if on_document:
+                on_document(len(done))
+    else:
+        with ProcessPoolExecutor(max_workers=n_workers) as pool:
+            futures = [pool.submit(render_file, out_dir, plan, seed) for plan in files]
+            for future in futures:
+                done = future.result()
+                truths.extend(done)
+                if on_document:
+                    on_document(len(done))
+    truth = GroundTruth(seed=seed, profile=profile, documents=sorted(truths, key=lambda d: d.doc_index))
+    (out_dir / TRUTH_FILE).write_text(truth.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return truth
+

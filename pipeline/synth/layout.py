@@ -1,0 +1,307 @@
+"""Drawing clean A4 pages: ruled table forms, ID-card copies, certificates and blank versos.
+
+Pages are drawn straight at their scan resolution (no resampling later), in RGB because seals are red.
+Scanner effects are added afterwards by `pipeline.synth.degrade`.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw, ImageOps
+
+from pipeline.synth.fonts import HAND_FONT, PRINT_FONTS, SANS_FONT, TITLE_FONTS, FontRef, fit_size, font, pt_to_px
+from pipeline.synth.marks import PEN_INKS, Ink, hand_text, seal_mask, signature, stamp
+from pipeline.synth.values import Case, FieldValue, format_date
+from schemas.registry_models import FieldKind, FieldSpec
+
+A4_MM = (210.0, 297.0)
+_FULL_WIDTH_KEYS = {"id_number", "unit_name", "unit_code", "address"}
+_SEAL_FOOTERS = ["业务专用章", "", "人事专用章", "财务专用章", ""]
+_FOOTNOTES = [
+    "注：本表一式两份，单位和社会保险经办机构各存一份。",
+    "注：请用黑色或蓝色钢笔、签字笔填写，字迹清楚。",
+    "说明：带*号的项目为必填项。",
+]
+
+
+@dataclass(frozen=True)
+class FilledField:
+    spec: FieldSpec
+    label: str
+    value: FieldValue | None  # None: the clerk left it blank
+
+
+class _Page:
+    def __init__(self, dpi: int) -> None:
+        self.dpi = dpi
+        self.img = Image.new("RGB", (self.px(A4_MM[0]), self.px(A4_MM[1])), (255, 255, 255))
+        self.draw = ImageDraw.Draw(self.img)
+
+    def px(self, mm: float) -> int:
+        return round(mm * self.dpi / 25.4)
+
+    def pt(self, points: float) -> int:
+        return pt_to_px(points, self.dpi)
+
+    def text_fit(self, xy: tuple[float, float], text: str, ref: FontRef, size_pt: float, max_w: float,
+                 ink: Ink, anchor: str = "la") -> None:
+        size = fit_size(ref, text, self.pt(size_pt), max_w)
+        self.draw.text(xy, text, font=font(ref, size), fill=ink, anchor=anchor)
+
+
+def _is_full_width(f: FilledField) -> bool:
+    if f.spec.key in _FULL_WIDTH_KEYS or f.spec.kind in (FieldKind.ID_NUMBER, FieldKind.UNIT_CODE):
+        return True
+    return f.value is not None and len(f.value.printed) > 11
+
+
+def _rows(fields: list[FilledField]) -> list[list[FilledField]]:
+    """Pair short fields two to a row; long ones (IDs, names of units, addresses) get a row alone."""
+    rows: list[list[FilledField]] = []
+    pending: FilledField | None = None
+    for f in fields:
+        if _is_full_width(f):
+            if pending is not None:
+                rows.append([pending])
+                pending = None
+            rows.append([f])
+        elif pending is not None:
+            rows.append([pending, f])
+            pending = None
+        else:
+            pending = f
+    if pending is not None:
+        rows.append([pending])
+    return rows
+
+
+def _boxed_id(page: _Page, cell: tuple[float, float, float, float], digits: str, pen: Ink,
+              line: Ink, rng: random.Random, hand_px: int) -> None:
+    """An ID written one digit per printed box, as many registration forms ask for."""
+    x0, y0, x1, y1 = cell
+    pad = page.px(1.5)
+    box_w = min(page.px(6.5), (x1 - x0 - 2 * pad) / 18)
+    box_h = min(y1 - y0 - 2 * pad, box_w * 1.25)
+    top = (y0 + y1 - box_h) / 2
+    size = min(hand_px, round(box_h * 0.8))
+    for i, ch in enumerate(digits):
+        bx = x0 + pad + i * box_w
+        page.draw.rectangle((bx, top, bx + box_w, top + box_h), outline=line, width=max(1, page.dpi // 200))
+        hand_text(page.draw, (bx + box_w * rng.uniform(0.15, 0.3), top + box_h * 0.05), ch, size, pen, rng)
+
+
+def _value(page: _Page, cell: tuple[float, float, float, float], value: FieldValue, pen: Ink, line: Ink,
+           rng: random.Random, hand_px: int) -> tuple[float, float]:
+    """Write a value into its cell; returns where its text ends (for placing a seal over it)."""
+    x0, y0, x1, y1 = cell
+    if value.boxed:
+        _boxed_id(page, cell, value.printed, pen, line, rng, hand_px)
+        return x1, (y0 + y1) / 2
+    pad = page.px(rng.uniform(1.5, 4.0))
+    size = fit_size(HAND_FONT, value.printed, hand_px, x1 - x0 - 2 * pad)
+    top = (y0 + y1) / 2 - size * 0.6 + rng.uniform(-0.1, 0.1) * size
+    text_w = font(HAND_FONT, size).getlength(value.printed)
+    left = x0 + pad if rng.random() < 0.6 else max(x0 + pad, (x0 + x1 - text_w) / 2)
+    used = hand_text(page.draw, (left, top), value.printed, size, pen, rng, max_width=x1 - left - pad / 2)
+    return left + used, (y0 + y1) / 2
+
+
+def render_form(title: str, fields: list[FilledField], case: Case, rng: random.Random, dpi: int) -> Image.Image:
+    """A printed table form, filled in by hand, signed and (often) sealed."""
+    page = _Page(dpi)
+    draw = page.draw
+    grey = rng.randint(20, 60)
+    line: Ink = (grey, grey, grey)
+    pen = rng.choice(PEN_INKS)
+    label_ref = rng.choice(PRINT_FONTS)
+    title_ref = rng.choice(TITLE_FONTS)
+    margin = page.px(rng.uniform(16, 24))
+    width = page.img.width - 2 * margin
+    y: float = page.px(rng.uniform(14, 26))
+
+    title_px = fit_size(title_ref, title, page.pt(rng.uniform(16, 21)), width)
+    draw.text((page.img.width / 2, y), title, font=font(title_ref, title_px), fill=line, anchor="mt")
+    y += title_px * 1.6
+
+    small = page.pt(rng.uniform(9, 10.5))
+    hand_px = page.pt(rng.uniform(12, 14.5))
+    draw.text((margin, y), "填表单位（盖章）：", font=font(label_ref, small), fill=line)
+    if rng.random() < 0.4:
+        hand_text(draw, (margin + font(label_ref, small).getlength("填表单位（盖章）：") + page.px(1), y - small * 0.2),
+                  case.unit.name, round(small * 1.2), pen, rng, max_width=width * 0.55)
+    number_label = rng.choice(["编号：", "No.", "档案编号："])
+    draw.text((margin + width * 0.7, y), number_label, font=font(label_ref, small), fill=line)
+    if rng.random() < 0.5:
+        hand_text(draw, (margin + width * 0.7 + font(label_ref, small).getlength(number_label), y - small * 0.2),
+                  f"{rng.randint(1, 99999):05d}", round(small * 1.2), pen, rng)
+    y += small * 1.8
+
+    rows = _rows(fields)
+    remark_rows, sign_rows = rng.uniform(1.5, 2.5), rng.uniform(2.2, 3.0)
+    # forms are designed to fill most of the sheet: stretch rows towards a target table height
+    target = page.img.height * rng.uniform(0.6, 0.85) - y
+    row_h = min(max(target / (len(rows) + remark_rows + sign_rows), page.px(8.5)), page.px(17))
+    label_w = page.px(rng.uniform(28, 36))
+    thin = max(1, round(dpi / 160))
+    top = y
+    seal_at: tuple[float, float] | None = None
+    for row in rows:
+        seg = width / len(row)
+        for i, f in enumerate(row):
+            x0 = margin + i * seg
+            lw = min(label_w, seg * 0.42)
+            draw.line((x0 + lw, y, x0 + lw, y + row_h), fill=line, width=thin)
+            if i:
+                draw.line((x0, y, x0, y + row_h), fill=line, width=thin)
+            page.text_fit((x0 + lw / 2, y + row_h / 2), f.label, label_ref, rng.uniform(10, 11.5),
+                          lw - page.px(2), line, anchor="mm")
+            if f.value is not None:
+                end = _value(page, (x0 + lw, y, x0 + seg, y + row_h), f.value, pen, line, rng, hand_px)
+                if f.spec.key == "unit_name":
+                    seal_at = end
+        y += row_h
+        draw.line((margin, y, margin + width, y), fill=line, width=thin)
+
+    # remarks and sign-off rows every real form ends with
+    remark_h = row_h * remark_rows
+    draw.line((margin + label_w, y, margin + label_w, y + remark_h), fill=line, width=thin)
+    page.text_fit((margin + label_w / 2, y + remark_h / 2), "备注", label_ref, 11, label_w, line, anchor="mm")
+    y += remark_h
+    draw.line((margin, y, margin + width, y), fill=line, width=thin)
+    sign_h = row_h * sign_rows
+    half = margin + width / 2
+    draw.line((half, y, half, y + sign_h), fill=line, width=thin)
+    lbl = font(label_ref, page.pt(10.5))
+    draw.text((margin + page.px(3), y + page.px(3)), "经办人（签字）：", font=lbl, fill=line)
+    draw.text((half + page.px(3), y + page.px(3)), "单位（盖章）", font=lbl, fill=line)
+    date_x = half + page.px(3)
+    draw.text((date_x, y + sign_h - page.px(8)), "日期：", font=lbl, fill=line)
+    if rng.random() < 0.8:
+        sign_date = format_date(case.form_date, case.date_style)
+        hand_text(draw, (date_x + lbl.getlength("日期：") + page.px(2), y + sign_h - page.px(9.5)), sign_date,
+                  round(hand_px * 0.9), pen, rng, max_width=width / 2 - page.px(20))
+    if rng.random() < 0.85:
+        signature(draw, (margin + page.px(8), y + page.px(9), half - page.px(8), y + sign_h - page.px(3)),
+                  pen, rng, dpi)
+    y += sign_h
+    draw.rectangle((margin, top, margin + width, y), outline=line, width=thin * 2 + 1)
+    if rng.random() < 0.5:
+        draw.text((margin, y + page.px(2)), rng.choice(_FOOTNOTES), font=font(label_ref, small), fill=line)
+
+    if rng.random() < 0.75:
+        if seal_at is None or rng.random() < 0.5:
+            seal_at = (half + width / 4 + page.px(rng.uniform(-15, 15)), y - sign_h / 2 + page.px(rng.uniform(-8, 8)))
+        holder = case.unit.name if rng.random() < 0.65 else f"{case.person.province}社会保险事业管理局"
+        mask = seal_mask(holder, rng.choice(_SEAL_FOOTERS), page.px(rng.uniform(38, 42)), rng)
+        stamp(page.img, mask, (seal_at[0] + page.px(rng.uniform(-10, 5)), seal_at[1]), rng)
+    return page.img
+
+
+def render_id_copy(case: Case, rng: random.Random, dpi: int) -> Image.Image:
+    """A photocopy of both sides of a resident ID card, as pasted behind registration forms."""
+    page = _Page(dpi)
+    draw = page.draw
+    p = case.person
+    scale = rng.uniform(1.0, 1.4)
+    cw, ch = page.px(85.6 * scale), page.px(54 * scale)
+    x = (page.img.width - cw) / 2 + page.px(rng.uniform(-15, 15))
+    ink: Ink = (40, 40, 40)
+    f_lbl = font(SANS_FONT, page.pt(7 * scale))
+    f_val = font(PRINT_FONTS[0], page.pt(8.5 * scale))
+    for side, y in (("front", page.px(rng.uniform(25, 45))), ("back", page.px(rng.uniform(150, 175)))):
+        draw.rounded_rectangle((x, y, x + cw, y + ch), radius=page.px(3 * scale), fill=(222, 222, 222),
+                               outline=(90, 90, 90), width=max(1, dpi // 150))
+        pad = page.px(6 * scale)
+        if side == "front":
+            lines = [
+                ("姓名", p.name),
+                ("性别", f"{p.sex}      民族  {p.ethnicity.removesuffix('族')}"),
+                ("出生", format_date(p.birth_date, "cn")),
+                ("住址", p.address[:11]),
+                ("", p.address[11:22]),
+            ]
+            ly = y + pad
+            for lbl, val in lines:
+                draw.text((x + pad, ly), lbl, font=f_lbl, fill=(70, 70, 70))
+                draw.text((x + pad + page.px(12 * scale), ly - page.px(0.5)), val, font=f_val, fill=ink)
+                ly += page.px(7.5 * scale)
+            draw.text((x + pad, y + ch - pad - page.px(2)), "公民身份号码", font=f_lbl, fill=(70, 70, 70))
+            draw.text((x + pad + page.px(20 * scale), y + ch - pad - page.px(3)), p.id_number,
+                      font=font(SANS_FONT, page.pt(10 * scale)), fill=ink)
+            photo = (x + cw - page.px(30 * scale), y + pad, x + cw - pad, y + pad + page.px(32 * scale))
+            draw.rectangle(photo, fill=(185, 185, 185))
+            px0, py0, px1, py1 = photo
+            draw.ellipse((px0 + (px1 - px0) * 0.28, py0 + (py1 - py0) * 0.12, px1 - (px1 - px0) * 0.28,
+                          py0 + (py1 - py0) * 0.55), fill=(95, 95, 95))
+            draw.ellipse((px0 + (px1 - px0) * 0.1, py0 + (py1 - py0) * 0.6, px1 - (px1 - px0) * 0.1,
+                          py1 + (py1 - py0) * 0.4), fill=(95, 95, 95))
+            draw.rectangle((px0, py1, px1, py1 + (py1 - py0) * 0.5), fill=(222, 222, 222))
+        else:
+            draw.text((x + cw / 2, y + ch * 0.3), "中华人民共和国", font=font(TITLE_FONTS[0], page.pt(13 * scale)),
+                      fill=ink, anchor="mm")
+            draw.text((x + cw / 2, y + ch * 0.5), "居民身份证", font=font(TITLE_FONTS[0], page.pt(17 * scale)),
+                      fill=ink, anchor="mm")
+            issued = case.form_date.replace(year=max(case.form_date.year - rng.randint(0, 8), 2000), day=1)
+            expires = issued.replace(year=issued.year + 20)
+            draw.text((x + pad, y + ch * 0.7), f"签发机关  {p.province}公安局", font=f_lbl, fill=ink)
+            draw.text((x + pad, y + ch * 0.83), f"有效期限  {issued:%Y.%m.%d}-{expires:%Y.%m.%d}",
+                      font=f_lbl, fill=ink)
+    if rng.random() < 0.5:
+        pen = rng.choice(PEN_INKS)
+        note_y = page.px(rng.uniform(235, 255))
+        used = hand_text(draw, (page.px(40), note_y), rng.choice(["此复印件与原件一致", "仅供社保业务使用"]),
+                         page.pt(15), pen, rng)
+        signature(draw, (page.px(45) + used, note_y - page.px(4), page.px(180), note_y + page.px(12)), pen, rng, dpi)
+    return page.img
+
+
+def _wrap(text: str, f_width: float, max_w: float) -> list[str]:
+    per_line = max(1, int(max_w // f_width))
+    return [text[i : i + per_line] for i in range(0, len(text), per_line)]
+
+
+def render_certificate(title: str, case: Case, rng: random.Random, dpi: int) -> Image.Image:
+    """A typed certificate or letter (证明, 合同 …) about the same person, signed off by the unit."""
+    page = _Page(dpi)
+    draw = page.draw
+    p = case.person
+    ref = rng.choice(PRINT_FONTS)
+    ink: Ink = (30, 30, 30)
+    margin = page.px(rng.uniform(25, 32))
+    width = page.img.width - 2 * margin
+    y: float = page.px(rng.uniform(30, 45))
+    tsize = fit_size(TITLE_FONTS[1], title, page.pt(20), width)
+    draw.text((page.img.width / 2, y), title, font=font(TITLE_FONTS[1], tsize), fill=ink, anchor="mt")
+    y += tsize * 2.5
+    since = format_date(case.work_start_date, "cn")
+    body = (
+        f"兹证明{p.name}，{p.sex}，公民身份号码{p.id_number}，自{since}起在{case.unit.name}工作。"
+        f"该同志在我单位工作期间，按规定参加社会保险并足额缴纳社会保险费。"
+        f"现因办理社会保险相关业务需要，特此证明。"
+    )
+    size = page.pt(rng.uniform(12, 14))
+    f = font(ref, size)
+    char_w = f.getlength("中")
+    draw.text((margin, y), "　" * 2, font=f, fill=ink)
+    for i, text in enumerate(_wrap("　　" + body, char_w, width)):
+        draw.text((margin, y + i * size * 1.9), text, font=f, fill=ink)
+    y_end = page.px(rng.uniform(200, 225))
+    right = margin + width
+    draw.text((right, y_end), case.unit.name, font=f, fill=ink, anchor="ra")
+    draw.text((right, y_end + size * 2), format_date(case.form_date, "cn"), font=f, fill=ink, anchor="ra")
+    if rng.random() < 0.8:
+        mask = seal_mask(case.unit.name, rng.choice(_SEAL_FOOTERS), page.px(rng.uniform(38, 42)), rng)
+        stamp(page.img, mask, (right - page.px(rng.uniform(15, 30)), y_end + size), rng)
+    return page.img
+
+
+def render_blank(dpi: int, show_through: Image.Image | None, rng: random.Random) -> Image.Image:
+    """An empty verso; paper thin enough lets the other side's print show through, mirrored and faint."""
+    page = _Page(dpi)
+    if show_through is not None and rng.random() < 0.5:
+        ghost = ImageOps.mirror(show_through.convert("L")).resize(page.img.size)
+        faint = ghost.point(lambda v: 255 - (255 - v) * 6 // 100)
+        return Image.merge("RGB", (faint, faint, faint))
+    return page.img
