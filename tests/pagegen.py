@@ -107,7 +107,7 @@ def render_line(text: str, height_px: int = 64, font_path: Path = NOTO_SANS, pad
     """One line of text on white, BGR."""
     f = font(font_path, height_px)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
-    left, top, right, bottom = probe.textbbox((0, 0), text, font=f)
+    left, top, right, bottom = (round(v) for v in probe.textbbox((0, 0), text, font=f))
     img = Image.new("RGB", (right - left + 2 * pad, bottom - top + 2 * pad), "white")
     ImageDraw.Draw(img).text((pad - left, pad - top), text, font=f, fill="black")
     return np.asarray(img)[:, :, ::-1].copy()

@@ -27,6 +27,8 @@ from schemas.models import OcrPage, Word
 
 log = logging.getLogger(__name__)
 
+# ~8.5 mm at 300 DPI: longer than any stroke of a form's 3-6 mm characters, shorter than any cell rule
+_RULE_MIN_PX = 100
 _OSD_ROTATE = re.compile(r"^Rotate:\s*(\d+)\s*$", re.MULTILINE)
 _OSD_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([0-9.]+)\s*$", re.MULTILINE)
 
@@ -89,10 +91,10 @@ def remove_table_lines(grey: np.ndarray) -> np.ndarray:
     _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     h, w = grey.shape
     horizontal = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 25, 15), 1))
+        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (max(w // 25, _RULE_MIN_PX), 1))
     )
     vertical = cv2.morphologyEx(
-        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 35, 15)))
+        ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(h // 35, _RULE_MIN_PX)))
     )
     rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((3, 3), np.uint8))
     out = grey.copy()
