@@ -158,3 +158,13 @@ def test_tesseract_reads_a_rendered_line() -> None:
 @pytest.mark.ocr
 def test_osd_cannot_tell_a_blank_page() -> None:
     assert detect_orientation(np.full((800, 600), 255, np.uint8)) is None
+
+
+@pytest.mark.ocr
+def test_rapidocr_sessions_run_on_one_thread() -> None:
+    engine = create_engine(OcrSettings(engine="rapidocr"))
+    ocr = engine._ocr  # type: ignore[attr-defined]
+    sessions = [ocr.text_det.infer.session, ocr.text_cls.infer.session, ocr.text_rec.session.session]
+    for session in sessions:
+        opts = session.get_session_options()
+        assert (opts.intra_op_num_threads, opts.inter_op_num_threads) == (1, 1)
