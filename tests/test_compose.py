@@ -1,0 +1,167 @@
+"""The production docker-compose.yml and Dockerfile hang together (no docker engine runs here)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+AIRFLOW = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-worker", "airflow-triggerer")
+_VAR = re.compile(r"\$\{([^}]*)\}")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _depends(service: dict[str, Any]) -> dict[str, str]:
+    deps = service.get("depends_on", {})
+    if isinstance(deps, list):
+        return {name: "service_started" for name in deps}
+    return {name: spec.get("condition", "service_started") for name, spec in deps.items()}
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+def test_every_service_is_there(compose: dict[str, Any]) -> None:
+    expected = {"postgres", "redis", "elasticsearch", "airflow-init", "review", *AIRFLOW}
+    assert expected <= set(compose["services"])
+
+
+def test_depends_on_names_existing_services_with_sound_conditions(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name, service in services.items():
+        for dep, condition in _depends(service).items():
+            assert dep in services, f"{name} depends on unknown service {dep}"
+            assert dep != name
+            if condition == "service_healthy":
+                assert "healthcheck" in services[dep], f"{name} waits for {dep} to be healthy; it has no healthcheck"
+            if dep == "airflow-init":
+                assert condition == "service_completed_successfully"
+
+
+def test_depends_on_has_no_cycle(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, f"cycle: {' -> '.join((*path, name))}"
+        if name in done:
+            return
+        for dep in _depends(services[name]):
+            visit(dep, (*path, name))
+        done.add(name)
+
+    for name in services:
+        visit(name, ())
+
+
+def test_airflow_runs_celery_from_our_image(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    commands = {name: services[name]["command"] for name in (*AIRFLOW, "airflow-init")}
+    assert commands["airflow-init"] == ["airflow", "db", "migrate"]
+    assert commands["airflow-apiserver"] == ["airflow", "api-server"]
+    assert commands["airflow-dag-processor"] == ["airflow", "dag-processor"]
+    assert commands["airflow-worker"] == ["airflow", "celery", "worker"]
+    for name in (*AIRFLOW, "airflow-init", "review"):
+        service = services[name]
+        assert service["build"]["dockerfile"] == "Dockerfile"
+        assert (ROOT / service["build"]["context"] / "Dockerfile").is_file()
+    for name in (*AIRFLOW, "airflow-init"):
+        env = services[name]["environment"]
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        assert (
+            env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
+            and "@redis:6379" in env["AIRFLOW__CELERY__BROKER_URL"]
+        )
+        assert "@postgres:5432/airflow" in env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+        assert env["AIRFLOW__CORE__DAGS_FOLDER"] == "/opt/dangan/dags"
+    for name in AIRFLOW:
+        assert "healthcheck" in services[name], name
+    # The database Airflow's URL names is created by the postgres init config.
+    init = compose["configs"]["postgres-init"]["content"]
+    assert "CREATE DATABASE airflow" in init
+    targets = [c["source"] for c in services["postgres"]["configs"]]
+    assert targets == ["postgres-init"]
+
+
+def test_backing_services(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert services["postgres"]["image"].startswith("postgres:16")
+    assert services["redis"]["image"].startswith("redis:7")
+    es = services["elasticsearch"]
+    assert re.match(r"docker\.elastic\.co/elasticsearch/elasticsearch:9\.\d+\.\d+$", es["image"])
+    env = es["environment"]
+    assert env["discovery.type"] == "single-node"
+    for key in ("xpack.security.enabled", "xpack.security.http.ssl.enabled", "xpack.security.transport.ssl.enabled"):
+        assert env[key] in ("true", "false"), f"{key} must be explicit"
+    assert env["xpack.security.enabled"] == "true"
+    heap = dict(re.findall(r"-Xm([sx])(\d+[mg])", env["ES_JAVA_OPTS"]))
+    assert heap["s"] == heap["x"], "min heap = max heap"
+    assert int(heap["x"][:-1]) * 2 <= int(es["mem_limit"][:-1]), "heap at most half the container memory"
+    assert "_cluster/health" in " ".join(_strings(es["healthcheck"]["test"]))
+    for name in ("postgres", "redis", "elasticsearch"):
+        assert "healthcheck" in services[name]
+
+
+def test_dangan_environment_and_shared_home(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    for name in ("review", "airflow-worker", "airflow-scheduler"):
+        env = services[name]["environment"]
+        assert env["DANGAN_SEARCH_BACKEND"] == "elasticsearch"
+        assert env["DANGAN_ES_URL"].endswith("@elasticsearch:9200")
+        assert (
+            env["DANGAN_DB_URL"].startswith("postgresql+psycopg://") and "@postgres:5432/dangan" in env["DANGAN_DB_URL"]
+        )
+        assert f"dangan-home:{env['DANGAN_HOME']}" in services[name]["volumes"]
+    assert services["review"]["command"][:2] == ["uvicorn", "review.app:app"]
+
+
+def test_named_volumes_are_declared(compose: dict[str, Any]) -> None:
+    declared = set(compose["volumes"])
+    for name, service in compose["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":", 1)[0]
+            if not source.startswith((".", "/")):
+                assert source in declared, f"{name} uses undeclared volume {source}"
+
+
+def test_secrets_have_no_defaults(compose: dict[str, Any]) -> None:
+    text = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    variables = _VAR.findall(text)
+    assert variables
+    for var in variables:
+        name = re.split(r"[:?-]", var, maxsplit=1)[0]
+        assert re.fullmatch(r"[A-Z][A-Z0-9_]*", name), var
+        if re.search(r"PASSWORD|SECRET|FERNET", name):
+            assert var.startswith(name + ":?"), f"${{{var}}} must be required, not defaulted"
+    for value in _strings(compose["services"]):
+        for match in re.finditer(r"://[^:/@\s]*:([^@\s]+)@", value):
+            assert match.group(1).startswith("${"), f"literal password in {value}"
+
+
+def test_dockerfile() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert text.splitlines()[1] == "FROM python:3.11-slim-bookworm"
+    for package in ("tesseract-ocr", "tesseract-ocr-chi-sim", "ghostscript", "unpaper", "fonts-noto-cjk", "curl"):
+        assert re.search(rf"\s{re.escape(package)}\s", text), package
+    assert '".[airflow]"' in text and "apache-airflow-providers-celery" in text
+    for folder in ("pipeline", "schemas", "classifiers", "review", "dags"):
+        assert f"COPY {folder} ./{folder}" in text
+        assert (ROOT / folder).is_dir()
