@@ -38,5 +38,5 @@ def configure_logging(level: str = "WARNING", log_file: str | None = None) -> No
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("ocrmypdf", "PIL", "pikepdf", "urllib3", "elastic_transport", "RapidOCR"):
+    for noisy in ("ocrmypdf", "PIL", "pikepdf", "urllib3", "elastic_transport", "RapidOCR", "fontTools"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -16,6 +16,8 @@ from schemas.models import OcrPage, Word
 
 # Labels printed beside the real ones that must never be read as a value (decoys).
 STOP_LABELS = ("个人编号", "邮政编码", "联系电话", "电话", "备注", "签章", "盖章", "经办人", "审核人")
+# Text of a seal that survived grey conversion (bitonal scans keep it): never a field value.
+SEAL_WORDS = ("专用章", "公章", "业务章", "经办机构章")
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ def find_anchors(page: OcrPage, labels: list[str]) -> list[Anchor]:
 
 def is_label(word: Word, labels: list[str]) -> bool:
     text = normalize_text(word.text)
+    if any(seal in text for seal in SEAL_WORDS):
+        return True
     return any(text.startswith(normalize_text(label)) for label in [*labels, *STOP_LABELS] if label)
 
 

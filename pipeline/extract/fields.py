@@ -6,11 +6,13 @@ import itertools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from classifiers.text import normalize_text
 from pipeline.extract import validators as v
 from pipeline.extract.anchors import Anchor, ValueSpan, find_anchors, value_below, value_right
 from schemas.models import ExtractedField, FieldStatus, OcrPage
+from schemas.registry import get_registry
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
 
 log = logging.getLogger(__name__)
@@ -40,11 +42,7 @@ def _parse_id(raw: str) -> Parsed:
 
 def _parse_date(raw: str) -> Parsed:
     d = v.parse_date(raw)
-    return (
-        Parsed(d.isoformat(), 1.0)
-        if d
-        else Parsed(None, _FAILED_CHECK, "date not recognised or out of range")
-    )
+    return Parsed(d.isoformat(), 1.0) if d else Parsed(None, _FAILED_CHECK, "date not recognised or out of range")
 
 
 _PARSERS: dict[FieldKind, Callable[[str], Parsed]] = {
@@ -65,14 +63,28 @@ def _parse(spec: FieldSpec, raw: str) -> Parsed:
     text = raw.strip(" :：")
     if spec.kind is FieldKind.CHOICE and spec.choices:
         hits = [c for c in spec.choices if normalize_text(c) in normalize_text(text)]
-        return (
-            Parsed(hits[0], 1.0) if len(hits) == 1 else Parsed(None, _FAILED_CHECK, "choice not recognised")
-        )
+        return Parsed(hits[0], 1.0) if len(hits) == 1 else Parsed(None, _FAILED_CHECK, "choice not recognised")
     return Parsed(text or None, 0.95 if text else 0.0, None if text else "empty")
 
 
-def _labels(form: FormSpec) -> list[str]:
+@lru_cache(maxsize=1)
+def _registry_labels() -> tuple[str, ...]:
+    # Any label printed on any form stops a value: a neighbouring form's 性别 is never a name.
+    return tuple(
+        sorted({label for form in get_registry().forms for f in form.fields for label in (f.label, *f.synonyms)})
+    )
+
+
+def _own_labels(form: FormSpec) -> list[str]:
     return [label for f in form.fields for label in (f.label, *f.synonyms)]
+
+
+def _labels_for(spec: FieldSpec, own: list[str]) -> list[str]:
+    # Free-text values can legitimately read like a label (变更项目: 法定代表人), so only the form's own
+    # labels stop them; a name, ID, date or code never looks like any label of any form.
+    if spec.kind in (FieldKind.TEXT, FieldKind.CHOICE):
+        return own
+    return own + [label for label in _registry_labels() if label not in own]
 
 
 def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: list[str]) -> list[ValueSpan]:
@@ -89,14 +101,15 @@ def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: li
     return spans
 
 
-def extract_field(
-    spec: FieldSpec, pages: Sequence[tuple[int, OcrPage]], labels: list[str]
-) -> ExtractedField | None:
+def extract_field(spec: FieldSpec, pages: Sequence[tuple[int, OcrPage]], labels: list[str]) -> ExtractedField | None:
     """The best-checked value for one field over the document's form pages, or None if no label was seen."""
     best: ExtractedField | None = None
+    label_set = {normalize_text(label) for label in labels}
     for page_no, page in pages:
         for anchor in find_anchors(page, [spec.label, *spec.synonyms]):
             for span in _candidate_values(page, anchor, spec, labels):
+                if normalize_text(span.text) in label_set:
+                    continue
                 parsed = _parse(spec, span.text)
                 label_trust = anchor.score / 100.0
                 confidence = span.confidence * parsed.confidence_factor * (0.8 + 0.2 * label_trust)
@@ -157,10 +170,10 @@ def extract_fields(form: FormSpec, pages: Sequence[tuple[int, OcrPage]]) -> list
 
     `pages` are (page number within the document, OCR result) of the pages worth reading.
     """
-    labels = _labels(form)
+    own = _own_labels(form)
     found: dict[str, ExtractedField] = {}
     for spec in form.fields:
-        field = extract_field(spec, pages, labels)
+        field = extract_field(spec, pages, _labels_for(spec, own))
         if field is not None:
             found[spec.key] = field
     _cross_check(found)
@@ -171,8 +184,6 @@ def extract_fields(form: FormSpec, pages: Sequence[tuple[int, OcrPage]]) -> list
             out.append(found[spec.key])
         elif spec.required:
             out.append(
-                ExtractedField(
-                    key=spec.key, label=spec.label, status=FieldStatus.MISSING, reasons=["not found"]
-                )
+                ExtractedField(key=spec.key, label=spec.label, status=FieldStatus.MISSING, reasons=["not found"])
             )
     return out

@@ -1,0 +1,154 @@
+"""Accuracy benchmark: generate a batch with unseen seeds, ingest it, compare with the ground truth.
+
+    .venv/bin/python bench/accuracy.py --docs 40 --seed 90001 [--workers 2] [--keep DIR]
+
+Prints a table and one JSON line: document separation F1, form-type accuracy, per-field accuracy,
+accepted-field precision, straight-through rate, documents accepted with an error, the confusion
+pairs and pages/minute. Seeds below 90000 are the ones used while developing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.run import ingest_batch
+from pipeline.settings import Settings
+from pipeline.store import open_store
+from pipeline.synth import GroundTruth, generate_batch
+from schemas.models import Document, DocumentStatus, FieldStatus
+
+
+def _norm(value: str | None) -> str:
+    return (value or "").strip().upper()
+
+
+def evaluate(truth: GroundTruth, docs: list[Document]) -> dict[str, Any]:
+    predicted = {(d.rel_path, d.first_page): d for d in docs}
+    expected = {(t.source_file, t.first_page): t for t in truth.documents}
+    # A predicted document is right when the same file and page range form one true document.
+    exact = {
+        key
+        for key, d in predicted.items()
+        if key in expected and expected[key].last_page == d.last_page
+    }
+    precision = len(exact) / len(predicted) if predicted else 0.0
+    recall = len(exact) / len(expected) if expected else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+    form_right = 0
+    confusions: Counter[tuple[str, str]] = Counter()
+    field_total: Counter[str] = Counter()
+    field_right: Counter[str] = Counter()
+    accepted_total = accepted_right = 0
+    straight_through = accepted_with_error = 0
+    errors: Counter[str] = Counter()
+    for key, t in expected.items():
+        d = predicted.get(key)
+        label = d.classification.label if d and d.classification else None
+        if label == t.form_id:
+            form_right += 1
+        else:
+            confusions[(t.form_title, d.form_title if d and d.form_title else "(none)")] += 1
+        if d is None:
+            continue
+        got = {f.key: f for f in d.fields}
+        doc_has_error = label != t.form_id
+        for fkey, value in t.fields.items():
+            field_total[fkey] += 1
+            f = got.get(fkey)
+            ok = f is not None and _norm(f.normalized or f.value) == _norm(value)
+            field_right[fkey] += ok
+            if f is not None and f.status is FieldStatus.ACCEPTED:
+                accepted_total += 1
+                accepted_right += ok
+                if not ok:
+                    doc_has_error = True
+                    errors[f"accepted wrong {fkey}"] += 1
+            elif not ok:
+                errors[f"missed {fkey}"] += 1
+        if d.status is DocumentStatus.ACCEPTED:
+            if doc_has_error:
+                accepted_with_error += 1
+            else:
+                straight_through += 1
+    n = len(expected)
+    return {
+        "documents": n,
+        "separation_f1": round(f1, 4),
+        "form_accuracy": round(form_right / n, 4) if n else 0.0,
+        "field_accuracy": {k: round(field_right[k] / field_total[k], 4) for k in sorted(field_total)},
+        "accepted_field_precision": round(accepted_right / accepted_total, 4) if accepted_total else 0.0,
+        "accepted_fields": accepted_total,
+        "straight_through_rate": round(straight_through / n, 4) if n else 0.0,
+        "accepted_with_error": accepted_with_error,
+        "confusions": [f"{a} -> {b}: {c}" for (a, b), c in confusions.most_common(10)],
+        "top_errors": [f"{k}: {c}" for k, c in errors.most_common(5)],
+    }
+
+
+def run(docs: int, seed: int, workers: int, keep: Path | None, profile: str) -> dict[str, Any]:
+    work = keep or Path(tempfile.mkdtemp(prefix="dangan-accuracy-"))
+    batch_dir, home = work / "batch", work / "home"
+    shutil.rmtree(batch_dir, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+    truth = generate_batch(batch_dir, docs, seed, profile)  # type: ignore[arg-type]
+    settings = Settings(home=home, workers=workers)
+    started = time.perf_counter()
+    summary = ingest_batch(batch_dir, settings, show_progress=sys.stderr.isatty())
+    elapsed = time.perf_counter() - started
+    store = open_store(settings.database_url)
+    try:
+        result = evaluate(truth, store.documents(summary.batch_id))
+    finally:
+        store.close()
+    result.update(
+        seed=seed,
+        profile=profile,
+        workers=workers,
+        pages=summary.pages,
+        seconds=round(elapsed, 1),
+        pages_per_minute=round(summary.pages / elapsed * 60, 2),
+    )
+    if keep is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=90001)
+    parser.add_argument("--workers", type=int, default=0, help="0 = one per core")
+    parser.add_argument("--profile", default="mixed", choices=["box", "counter", "mixed"])
+    parser.add_argument("--keep", type=Path, default=None, help="keep batch and data here")
+    args = parser.parse_args()
+    result = run(args.docs, args.seed, args.workers, args.keep, args.profile)
+    table = Table(title=f"Accuracy on {result['documents']} synthetic documents (seed {args.seed})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in ("separation_f1", "form_accuracy", "accepted_field_precision", "accepted_fields",
+                "straight_through_rate", "accepted_with_error", "pages", "seconds", "pages_per_minute"):
+        table.add_row(key, str(result[key]))
+    for key, acc in result["field_accuracy"].items():
+        table.add_row(f"field {key}", str(acc))
+    for line in result["confusions"]:
+        table.add_row("confusion", line)
+    for line in result["top_errors"]:
+        table.add_row("error", line)
+    Console(stderr=True).print(table)
+    print(json.dumps(result, ensure_ascii=False, default=dict))
+
+
+if __name__ == "__main__":
+    main()
