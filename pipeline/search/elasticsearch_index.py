@@ -160,7 +160,7 @@ class ElasticsearchIndex(SearchBackend):
     ) -> int:
         try:
             ok, _ = bulk(self.client, actions, ignore_status=ignore_status, raise_on_error=True, stats_only=True)
-            if refresh:
+            if refresh and ok:
                 # One refresh after the whole batch: searchable at once without a refresh per chunk.
                 self.client.indices.refresh(index=self.index_name)
         except BulkIndexError as e:
