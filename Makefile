@@ -52,8 +52,11 @@ demo: venv
 	rm -rf $(DEMO_DIR) dangan-data
 	$(VENV)/bin/dangan synth --out $(DEMO_DIR) --docs $(DEMO_DOCS) --seed $(DEMO_SEED)
 	$(VENV)/bin/dangan ingest $(DEMO_DIR)
-	$(VENV)/bin/dangan search 个人注册登记表
+	@# Look up the first generated document's form and person, as counter staff would.
+	$(VENV)/bin/dangan search "$$($(PY) -c "import json; d = json.load(open('$(DEMO_DIR)/ground_truth.json'))['documents'][0]; print(d['form_title'])")"
+	$(VENV)/bin/dangan search "$$($(PY) -c "import json; d = json.load(open('$(DEMO_DIR)/ground_truth.json'))['documents']; print(next(x['fields']['name'] for x in d if 'name' in x['fields']))")"
 	$(VENV)/bin/dangan qc list
+	$(VENV)/bin/dangan export --out dangan-data/records.jsonl
 
 clean:
 	rm -rf $(VENV) $(STAMPS) dangan-data $(DEMO_DIR)
