@@ -140,8 +140,14 @@ def plan_batch(source: FormSource, docs: int, seed: int, profile: Profile) -> li
         folder = f"counter/{day:%Y%m%d}/" if rng.random() < 0.5 else ""
         ext = "pdf" if kind == "pdf" else rng.choice(["jpg", "jpeg"])
         mode = _pick_mode(rng)
-        files.append(FilePlan(f"{folder}{day:%Y%m%d}-{n:04d}.{ext}", kind, "gray" if mode == "bitonal" and
-                              kind == "jpeg" else mode, [doc]))
+        files.append(
+            FilePlan(
+                f"{folder}{day:%Y%m%d}-{n:04d}.{ext}",
+                kind,
+                "gray" if mode == "bitonal" and kind == "jpeg" else mode,
+                [doc],
+            )
+        )
     return files
 
 
@@ -197,8 +203,9 @@ def _render_doc(doc: DocPlan, seed: int, file: FilePlan) -> tuple[DocumentTruth,
         truth_kind: Literal["form", "attachment", "blank"] = (
             "form" if kind == "form" else "blank" if kind == "blank" else "attachment"
         )
-        page_truth = PageTruth(kind=truth_kind, rotation=params.rotation, skew_deg=params.skew_deg, dpi=dpi,
-                               mode=params.mode)
+        page_truth = PageTruth(
+            kind=truth_kind, rotation=params.rotation, skew_deg=params.skew_deg, dpi=dpi, mode=params.mode
+        )
         scanned.append(_Scanned(image, dpi, page_truth))
     truth = DocumentTruth(
         doc_index=doc.index,
@@ -224,7 +231,7 @@ def render_file(out_dir: Path, file: FilePlan, seed: int) -> list[DocumentTruth]
     pdf_pages: list[bytes] = []
     tiff_pages: list[tuple[Image.Image, int]] = []
     page_no = 0
-    quality = rng.randint(55, 90)
+    quality = rng.randint(55, 85)
     for doc in file.docs:
         truth, scanned = _render_doc(doc, seed, file)
         truths.append(truth.model_copy(update={"first_page": page_no + 1, "last_page": page_no + len(scanned)}))
@@ -275,8 +282,9 @@ def generate_batch(
     src = source if source is not None else registry_source()
     files = plan_batch(src, docs, seed, profile)
     n_workers = max(1, min(workers if workers is not None else (os.cpu_count() or 1), 4, len(files)))
-    log.info("synth: %d documents in %d files, seed %d, profile %s, %d workers",
-             docs, len(files), seed, profile, n_workers)
+    log.info(
+        "synth: %d documents in %d files, seed %d, profile %s, %d workers", docs, len(files), seed, profile, n_workers
+    )
     truths: list[DocumentTruth] = []
     if n_workers == 1:
         for plan in files:
@@ -295,4 +303,3 @@ def generate_batch(
     truth = GroundTruth(seed=seed, profile=profile, documents=sorted(truths, key=lambda d: d.doc_index))
     (out_dir / TRUTH_FILE).write_text(truth.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return truth
-

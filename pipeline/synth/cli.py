@@ -28,9 +28,7 @@ def main_synth(out: Path, docs: int, seed: int, profile: str) -> None:
         console=console,
     ) as progress:
         task = progress.add_task("synth", total=docs)
-        truth = generate_batch(
-            out, docs, seed, cast(Profile, profile), on_document=lambda n: progress.advance(task, n)
-        )
+        truth = generate_batch(out, docs, seed, cast(Profile, profile), on_document=lambda n: progress.advance(task, n))
     files = truth.files()
     pages = sum(files.values())
     console.print(

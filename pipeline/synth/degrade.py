@@ -48,7 +48,7 @@ def draw_params(rng: random.Random, *, blank: bool = False, mode: Mode | None = 
         mode=mode,
         paper=(tone, tone - rng.randint(0, 4), tone - rng.randint(2, 12)),
         blur_sigma=rng.uniform(0.5, 1.2) if rng.random() < 0.3 else 0.0,
-        noise_sigma=rng.uniform(1.0, 3.0) if blank else rng.uniform(2.0, 7.0),
+        noise_sigma=rng.uniform(1.0, 2.5) if blank else rng.uniform(1.5, 4.5),
         jpeg_quality=rng.randint(25, 55) if rng.random() < 0.15 else None,
         threshold=rng.randint(150, 190),
         edge_shadow=rng.randint(1, 4) if rng.random() < 0.2 else 0,
@@ -58,18 +58,12 @@ def draw_params(rng: random.Random, *, blank: bool = False, mode: Mode | None = 
 
 
 def _edge_shadow(arr: np.ndarray, edge: int) -> None:
-    """Darken one edge in place, as a scanner lid that did not close flat does."""
-    h, w = arr.shape[:2]
-    band = max(4, min(h, w) // 80)
-    ramp = np.linspace(0.35, 1.0, band, dtype=np.float32)
-    shape = (band, 1, 1) if arr.ndim == 3 else (band, 1)
-    if edge in (3, 4):
-        shape = (1, band, 1) if arr.ndim == 3 else (1, band)
-    weights = ramp.reshape(shape) if edge in (1, 3) else ramp[::-1].reshape(shape)
-    region = (
-        np.s_[:band] if edge == 1 else np.s_[-band:] if edge == 2 else np.s_[:, :band] if edge == 3 else np.s_[:, -band:]
-    )
-    arr[region] = (arr[region] * weights).astype(np.uint8)
+    """Darken one edge in place (1 top, 2 bottom, 3 left, 4 right), as a lid that did not close flat."""
+    view = arr if edge in (1, 2) else arr.swapaxes(0, 1)
+    band = max(4, min(arr.shape[:2]) // 80)
+    rows = view[:band] if edge in (1, 3) else view[::-1][:band]
+    ramp = np.linspace(0.35, 1.0, band, dtype=np.float32).reshape((band,) + (1,) * (rows.ndim - 1))
+    rows[...] = (rows * ramp).astype(np.uint8)
 
 
 def scan(page: Image.Image, params: ScanParams) -> Image.Image:
@@ -100,8 +94,9 @@ def scan(page: Image.Image, params: ScanParams) -> Image.Image:
         arr = cv2.GaussianBlur(arr, (0, 0), params.blur_sigma)
     if params.skew_deg:
         matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -params.skew_deg, 1.0)
-        arr = cv2.warpAffine(arr, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                             borderValue=tuple(paper))
+        arr = cv2.warpAffine(
+            arr, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=tuple(paper)
+        )
     cv2.setRNGSeed(int(gen.integers(0, 2**31 - 1)))
     noise: np.ndarray = np.empty((h, w), dtype=np.int16)
     cv2.randn(noise, np.array([0.0]), np.array([params.noise_sigma]))
@@ -114,8 +109,10 @@ def scan(page: Image.Image, params: ScanParams) -> Image.Image:
         if decoded is not None:
             arr = decoded
     if params.rotation:
-        arr = cv2.rotate(arr, {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180,
-                               270: cv2.ROTATE_90_COUNTERCLOCKWISE}[params.rotation])
+        arr = cv2.rotate(
+            arr,
+            {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}[params.rotation],
+        )
     if params.mode == "color":
         return Image.fromarray(arr, "RGB")
     gray = Image.fromarray(arr, "L")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from pipeline.synth.fonts import HAND_FONT, PRINT_FONTS, SANS_FONT, TITLE_FONTS, FontRef, fit_size, font, pt_to_px
 from pipeline.synth.marks import PEN_INKS, Ink, hand_text, seal_mask, signature, stamp
@@ -45,8 +45,16 @@ class _Page:
     def pt(self, points: float) -> int:
         return pt_to_px(points, self.dpi)
 
-    def text_fit(self, xy: tuple[float, float], text: str, ref: FontRef, size_pt: float, max_w: float,
-                 ink: Ink, anchor: str = "la") -> None:
+    def text_fit(
+        self,
+        xy: tuple[float, float],
+        text: str,
+        ref: FontRef,
+        size_pt: float,
+        max_w: float,
+        ink: Ink,
+        anchor: str = "la",
+    ) -> None:
         size = fit_size(ref, text, self.pt(size_pt), max_w)
         self.draw.text(xy, text, font=font(ref, size), fill=ink, anchor=anchor)
 
@@ -77,8 +85,15 @@ def _rows(fields: list[FilledField]) -> list[list[FilledField]]:
     return rows
 
 
-def _boxed_id(page: _Page, cell: tuple[float, float, float, float], digits: str, pen: Ink,
-              line: Ink, rng: random.Random, hand_px: int) -> None:
+def _boxed_id(
+    page: _Page,
+    cell: tuple[float, float, float, float],
+    digits: str,
+    pen: Ink,
+    line: Ink,
+    rng: random.Random,
+    hand_px: int,
+) -> None:
     """An ID written one digit per printed box, as many registration forms ask for."""
     x0, y0, x1, y1 = cell
     pad = page.px(1.5)
@@ -92,8 +107,15 @@ def _boxed_id(page: _Page, cell: tuple[float, float, float, float], digits: str,
         hand_text(page.draw, (bx + box_w * rng.uniform(0.15, 0.3), top + box_h * 0.05), ch, size, pen, rng)
 
 
-def _value(page: _Page, cell: tuple[float, float, float, float], value: FieldValue, pen: Ink, line: Ink,
-           rng: random.Random, hand_px: int) -> tuple[float, float]:
+def _value(
+    page: _Page,
+    cell: tuple[float, float, float, float],
+    value: FieldValue,
+    pen: Ink,
+    line: Ink,
+    rng: random.Random,
+    hand_px: int,
+) -> tuple[float, float]:
     """Write a value into its cell; returns where its text ends (for placing a seal over it)."""
     x0, y0, x1, y1 = cell
     if value.boxed:
@@ -129,13 +151,26 @@ def render_form(title: str, fields: list[FilledField], case: Case, rng: random.R
     hand_px = page.pt(rng.uniform(12, 14.5))
     draw.text((margin, y), "填表单位（盖章）：", font=font(label_ref, small), fill=line)
     if rng.random() < 0.4:
-        hand_text(draw, (margin + font(label_ref, small).getlength("填表单位（盖章）：") + page.px(1), y - small * 0.2),
-                  case.unit.name, round(small * 1.2), pen, rng, max_width=width * 0.55)
+        hand_text(
+            draw,
+            (margin + font(label_ref, small).getlength("填表单位（盖章）：") + page.px(1), y - small * 0.2),
+            case.unit.name,
+            round(small * 1.2),
+            pen,
+            rng,
+            max_width=width * 0.55,
+        )
     number_label = rng.choice(["编号：", "No.", "档案编号："])
     draw.text((margin + width * 0.7, y), number_label, font=font(label_ref, small), fill=line)
     if rng.random() < 0.5:
-        hand_text(draw, (margin + width * 0.7 + font(label_ref, small).getlength(number_label), y - small * 0.2),
-                  f"{rng.randint(1, 99999):05d}", round(small * 1.2), pen, rng)
+        hand_text(
+            draw,
+            (margin + width * 0.7 + font(label_ref, small).getlength(number_label), y - small * 0.2),
+            f"{rng.randint(1, 99999):05d}",
+            round(small * 1.2),
+            pen,
+            rng,
+        )
     y += small * 1.8
 
     rows = _rows(fields)
@@ -155,8 +190,15 @@ def render_form(title: str, fields: list[FilledField], case: Case, rng: random.R
             draw.line((x0 + lw, y, x0 + lw, y + row_h), fill=line, width=thin)
             if i:
                 draw.line((x0, y, x0, y + row_h), fill=line, width=thin)
-            page.text_fit((x0 + lw / 2, y + row_h / 2), f.label, label_ref, rng.uniform(10, 11.5),
-                          lw - page.px(2), line, anchor="mm")
+            page.text_fit(
+                (x0 + lw / 2, y + row_h / 2),
+                f.label,
+                label_ref,
+                rng.uniform(10, 11.5),
+                lw - page.px(2),
+                line,
+                anchor="mm",
+            )
             if f.value is not None:
                 end = _value(page, (x0 + lw, y, x0 + seg, y + row_h), f.value, pen, line, rng, hand_px)
                 if f.spec.key == "unit_name":
@@ -180,11 +222,19 @@ def render_form(title: str, fields: list[FilledField], case: Case, rng: random.R
     draw.text((date_x, y + sign_h - page.px(8)), "日期：", font=lbl, fill=line)
     if rng.random() < 0.8:
         sign_date = format_date(case.form_date, case.date_style)
-        hand_text(draw, (date_x + lbl.getlength("日期：") + page.px(2), y + sign_h - page.px(9.5)), sign_date,
-                  round(hand_px * 0.9), pen, rng, max_width=width / 2 - page.px(20))
+        hand_text(
+            draw,
+            (date_x + lbl.getlength("日期：") + page.px(2), y + sign_h - page.px(9.5)),
+            sign_date,
+            round(hand_px * 0.9),
+            pen,
+            rng,
+            max_width=width / 2 - page.px(20),
+        )
     if rng.random() < 0.85:
-        signature(draw, (margin + page.px(8), y + page.px(9), half - page.px(8), y + sign_h - page.px(3)),
-                  pen, rng, dpi)
+        signature(
+            draw, (margin + page.px(8), y + page.px(9), half - page.px(8), y + sign_h - page.px(3)), pen, rng, dpi
+        )
     y += sign_h
     draw.rectangle((margin, top, margin + width, y), outline=line, width=thin * 2 + 1)
     if rng.random() < 0.5:
@@ -211,8 +261,13 @@ def render_id_copy(case: Case, rng: random.Random, dpi: int) -> Image.Image:
     f_lbl = font(SANS_FONT, page.pt(7 * scale))
     f_val = font(PRINT_FONTS[0], page.pt(8.5 * scale))
     for side, y in (("front", page.px(rng.uniform(25, 45))), ("back", page.px(rng.uniform(150, 175)))):
-        draw.rounded_rectangle((x, y, x + cw, y + ch), radius=page.px(3 * scale), fill=(222, 222, 222),
-                               outline=(90, 90, 90), width=max(1, dpi // 150))
+        draw.rounded_rectangle(
+            (x, y, x + cw, y + ch),
+            radius=page.px(3 * scale),
+            fill=(222, 222, 222),
+            outline=(90, 90, 90),
+            width=max(1, dpi // 150),
+        )
         pad = page.px(6 * scale)
         if side == "front":
             lines = [
@@ -228,38 +283,67 @@ def render_id_copy(case: Case, rng: random.Random, dpi: int) -> Image.Image:
                 draw.text((x + pad + page.px(12 * scale), ly - page.px(0.5)), val, font=f_val, fill=ink)
                 ly += page.px(7.5 * scale)
             draw.text((x + pad, y + ch - pad - page.px(2)), "公民身份号码", font=f_lbl, fill=(70, 70, 70))
-            draw.text((x + pad + page.px(20 * scale), y + ch - pad - page.px(3)), p.id_number,
-                      font=font(SANS_FONT, page.pt(10 * scale)), fill=ink)
+            draw.text(
+                (x + pad + page.px(20 * scale), y + ch - pad - page.px(3)),
+                p.id_number,
+                font=font(SANS_FONT, page.pt(10 * scale)),
+                fill=ink,
+            )
             photo = (x + cw - page.px(30 * scale), y + pad, x + cw - pad, y + pad + page.px(32 * scale))
             draw.rectangle(photo, fill=(185, 185, 185))
             px0, py0, px1, py1 = photo
-            draw.ellipse((px0 + (px1 - px0) * 0.28, py0 + (py1 - py0) * 0.12, px1 - (px1 - px0) * 0.28,
-                          py0 + (py1 - py0) * 0.55), fill=(95, 95, 95))
-            draw.ellipse((px0 + (px1 - px0) * 0.1, py0 + (py1 - py0) * 0.6, px1 - (px1 - px0) * 0.1,
-                          py1 + (py1 - py0) * 0.4), fill=(95, 95, 95))
+            draw.ellipse(
+                (
+                    px0 + (px1 - px0) * 0.28,
+                    py0 + (py1 - py0) * 0.12,
+                    px1 - (px1 - px0) * 0.28,
+                    py0 + (py1 - py0) * 0.55,
+                ),
+                fill=(95, 95, 95),
+            )
+            draw.ellipse(
+                (px0 + (px1 - px0) * 0.1, py0 + (py1 - py0) * 0.6, px1 - (px1 - px0) * 0.1, py1 + (py1 - py0) * 0.4),
+                fill=(95, 95, 95),
+            )
             draw.rectangle((px0, py1, px1, py1 + (py1 - py0) * 0.5), fill=(222, 222, 222))
         else:
-            draw.text((x + cw / 2, y + ch * 0.3), "中华人民共和国", font=font(TITLE_FONTS[0], page.pt(13 * scale)),
-                      fill=ink, anchor="mm")
-            draw.text((x + cw / 2, y + ch * 0.5), "居民身份证", font=font(TITLE_FONTS[0], page.pt(17 * scale)),
-                      fill=ink, anchor="mm")
+            draw.text(
+                (x + cw / 2, y + ch * 0.3),
+                "中华人民共和国",
+                font=font(TITLE_FONTS[0], page.pt(13 * scale)),
+                fill=ink,
+                anchor="mm",
+            )
+            draw.text(
+                (x + cw / 2, y + ch * 0.5),
+                "居民身份证",
+                font=font(TITLE_FONTS[0], page.pt(17 * scale)),
+                fill=ink,
+                anchor="mm",
+            )
             issued = case.form_date.replace(year=max(case.form_date.year - rng.randint(0, 8), 2000), day=1)
             expires = issued.replace(year=issued.year + 20)
             draw.text((x + pad, y + ch * 0.7), f"签发机关  {p.province}公安局", font=f_lbl, fill=ink)
-            draw.text((x + pad, y + ch * 0.83), f"有效期限  {issued:%Y.%m.%d}-{expires:%Y.%m.%d}",
-                      font=f_lbl, fill=ink)
+            draw.text((x + pad, y + ch * 0.83), f"有效期限  {issued:%Y.%m.%d}-{expires:%Y.%m.%d}", font=f_lbl, fill=ink)
     if rng.random() < 0.5:
         pen = rng.choice(PEN_INKS)
         note_y = page.px(rng.uniform(235, 255))
-        used = hand_text(draw, (page.px(40), note_y), rng.choice(["此复印件与原件一致", "仅供社保业务使用"]),
-                         page.pt(15), pen, rng)
+        used = hand_text(
+            draw, (page.px(40), note_y), rng.choice(["此复印件与原件一致", "仅供社保业务使用"]), page.pt(15), pen, rng
+        )
         signature(draw, (page.px(45) + used, note_y - page.px(4), page.px(180), note_y + page.px(12)), pen, rng, dpi)
     return page.img
 
 
-def _wrap(text: str, f_width: float, max_w: float) -> list[str]:
-    per_line = max(1, int(max_w // f_width))
-    return [text[i : i + per_line] for i in range(0, len(text), per_line)]
+def _wrap(text: str, f: ImageFont.FreeTypeFont, max_w: float) -> list[str]:
+    """Greedy line breaking by measured width (digits are narrower than Han characters)."""
+    lines, current = [], ""
+    for ch in text:
+        if current and f.getlength(current + ch) > max_w and ch not in "，。、；：）":
+            lines.append(current)
+            current = ""
+        current += ch
+    return [*lines, current] if current else lines
 
 
 def render_certificate(title: str, case: Case, rng: random.Random, dpi: int) -> Image.Image:
@@ -283,9 +367,7 @@ def render_certificate(title: str, case: Case, rng: random.Random, dpi: int) -> 
     )
     size = page.pt(rng.uniform(12, 14))
     f = font(ref, size)
-    char_w = f.getlength("中")
-    draw.text((margin, y), "　" * 2, font=f, fill=ink)
-    for i, text in enumerate(_wrap("　　" + body, char_w, width)):
+    for i, text in enumerate(_wrap("　　" + body, f, width)):
         draw.text((margin, y + i * size * 1.9), text, font=f, fill=ink)
     y_end = page.px(rng.uniform(200, 225))
     right = margin + width
@@ -302,6 +384,6 @@ def render_blank(dpi: int, show_through: Image.Image | None, rng: random.Random)
     page = _Page(dpi)
     if show_through is not None and rng.random() < 0.5:
         ghost = ImageOps.mirror(show_through.convert("L")).resize(page.img.size)
-        faint = ghost.point(lambda v: 255 - (255 - v) * 6 // 100)
+        faint = ghost.point(lambda v: 255 - (255 - v) * 4 // 100)
         return Image.merge("RGB", (faint, faint, faint))
     return page.img

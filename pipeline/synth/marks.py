@@ -44,29 +44,35 @@ def hand_text(
     return x - start
 
 
-def signature(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], ink: Ink,
-              rng: random.Random, dpi: int) -> None:
-    """A scribbled signature: a few cursive strokes inside `box`."""
+def signature(
+    draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], ink: Ink, rng: random.Random, dpi: int
+) -> None:
+    """A scribbled signature: two or three quick cursive strokes of uneven height inside `box`."""
     x0, y0, x1, y1 = box
     width = max(2, round(dpi / 110))
-    mid = (y0 + y1) / 2
-    amp = (y1 - y0) * rng.uniform(0.2, 0.4)
+    height = y1 - y0
     x = x0 + (x1 - x0) * rng.uniform(0.0, 0.15)
-    end = x0 + (x1 - x0) * rng.uniform(0.6, 0.95)
-    for _ in range(rng.randint(1, 3)):
-        seg_end = min(end, x + (end - x0) * rng.uniform(0.3, 0.7))
-        points: list[tuple[float, float]] = []
-        freq = rng.uniform(0.05, 0.12) * 300 / dpi
-        phase = rng.uniform(0, math.tau)
-        steps = max(8, int((seg_end - x) / 3))
+    total = (x1 - x0) * rng.uniform(0.45, 0.8)
+    strokes = rng.randint(2, 3)
+    for _ in range(strokes):
+        length = total / strokes * rng.uniform(0.6, 1.2)
+        mid = y0 + height * rng.uniform(0.4, 0.6)
+        turns = rng.uniform(3.0, 8.0)  # up-and-down strokes along the stroke
+        loop = rng.uniform(0.5, 1.8)  # above 1 the pen runs back on itself and draws loops
+        phase, drift = rng.uniform(0, math.tau), rng.uniform(-0.25, 0.25)
+        wobble = [rng.uniform(0.3, 1.0) for _ in range(4)]
+        steps = 80
+        points = []
         for i in range(steps + 1):
-            t = x + (seg_end - x) * i / steps
-            loop = math.sin(t * freq * 2.3 + phase) * amp * 0.4
-            points.append((t + loop, mid + math.sin(t * freq + phase) * amp))
+            t = i / steps
+            angle = math.tau * turns * t + phase
+            k = min(t * 3, 2.999)
+            amp = height * 0.4 * (wobble[int(k)] + (wobble[int(k) + 1] - wobble[int(k)]) * (k - int(k)))
+            px = x + length * t + loop * length / (turns * math.tau) * math.sin(angle)
+            py = mid + amp * math.cos(angle) + drift * height * t
+            points.append((px, min(max(py, y0), y1)))
         draw.line(points, fill=ink, width=width, joint="curve")
-        x = seg_end + rng.uniform(2, 8) * dpi / 100
-        if x >= end:
-            break
+        x += length + rng.uniform(1, 4) * dpi / 100
 
 
 def _star(cx: float, cy: float, r: float) -> list[tuple[float, float]]:
@@ -122,8 +128,9 @@ def stamp(page: Image.Image, mask: Image.Image, center: tuple[float, float], rng
         return
     cov = np.asarray(rotated, dtype=np.float32)[py0 - y0 : py1 - y0, px0 - x0 : px1 - x0] / 255.0
     seed = rng.getrandbits(32)
-    uneven = np.random.default_rng(seed).uniform(0.55, 1.0, size=(max(cov.shape[0] // 24, 1),
-                                                                  max(cov.shape[1] // 24, 1)))
+    uneven = np.random.default_rng(seed).uniform(
+        0.55, 1.0, size=(max(cov.shape[0] // 24, 1), max(cov.shape[1] // 24, 1))
+    )
     uneven_img = Image.fromarray((uneven * 255).astype(np.uint8)).resize(
         (cov.shape[1], cov.shape[0]), Image.Resampling.BILINEAR
     )

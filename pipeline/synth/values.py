@@ -50,6 +50,11 @@ REGIONS: list[tuple[str, str, str, str]] = [
 ]
 _FALLBACK_REGION = REGIONS[0]  # valid for every year stdnum knows
 
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
     "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -61,32 +66,30 @@ GIVEN_CHARS = (
     "松善厚庆磊民友裕河哲江超浩亮政谦亨奇固之轮翰朗伯宏言若鸣朋斌梁栋维启克伦翔旭鹏泽晨辰士以建家致树炎德行时"
     "泰盛雄琛钧冠策腾楠榕风航弘秀娟英华慧巧美娜静淑惠珠翠雅芝玉萍红娥玲芬芳燕彩春菊兰凤洁梅琳素云莲真环雪荣爱"
 )
-MINORITY_GIVEN = [
-    "阿依古丽", "古丽娜尔", "买买提", "艾尔肯", "热依拉", "迪丽努尔", "阿不都拉", "努尔兰", "巴合提",
-    "帕提古丽", "吐尔逊", "依明江", "阿力木", "米热古丽", "阿卜杜热依木", "苏比努尔",
-]
-MINORITY_FATHER = [
-    "买买提", "吐尔逊", "艾力", "阿不都拉", "热合曼", "依明", "卡德尔", "托乎提", "玉素甫", "努尔", "沙吾提",
-]
+MINORITY_GIVEN = _words(
+    "阿依古丽 古丽娜尔 买买提 艾尔肯 热依拉 迪丽努尔 阿不都拉 努尔兰 巴合提 "
+    "帕提古丽 吐尔逊 依明江 阿力木 米热古丽 阿卜杜热依木 苏比努尔"
+)
+MINORITY_FATHER = _words("买买提 吐尔逊 艾力 阿不都拉 热合曼 依明 卡德尔 托乎提 玉素甫 努尔 沙吾提")
 MINORITY_ETHNICITIES = ["维吾尔族", "哈萨克族", "柯尔克孜族", "塔吉克族", "乌孜别克族"]
 OTHER_ETHNICITIES = ["回族", "满族", "壮族", "蒙古族", "彝族", "苗族", "土家族", "藏族"]
 
-ROADS = [
-    "人民路", "解放路", "中山路", "建设路", "和平街", "新华路", "长江路", "胜利路", "文化路", "光明街",
-    "友谊路", "团结路", "北京路", "东风路", "朝阳路", "育才巷", "幸福里",
-]
-UNIT_CORES = [
-    "宏达", "华信", "恒通", "新世纪", "金鼎", "永安", "博远", "瑞丰", "联创", "中和", "东方", "天成", "汇源",
-    "鑫源", "长城", "明德", "兴业", "德隆", "安泰", "正大",
-]
-UNIT_TRADES = [
-    "建筑工程有限公司", "科技有限公司", "商贸有限责任公司", "物业管理有限公司", "机械制造有限公司",
-    "餐饮服务有限公司", "运输有限公司", "纺织厂", "食品有限公司", "电子股份有限公司", "劳务派遣有限公司",
-]
-PUBLIC_UNITS = [
-    "第一人民医院", "第三中学", "实验小学", "人力资源和社会保障局", "教育局", "卫生健康委员会",
-    "供销合作社", "自来水公司", "市政工程管理处", "图书馆",
-]
+ROADS = _words(
+    "人民路 解放路 中山路 建设路 和平街 新华路 长江路 胜利路 文化路 光明街 "
+    "友谊路 团结路 北京路 东风路 朝阳路 育才巷 幸福里"
+)
+UNIT_CORES = _words(
+    "宏达 华信 恒通 新世纪 金鼎 永安 博远 瑞丰 联创 中和 东方 天成 汇源 鑫源 长城 明德 兴业 德隆 安泰 正大"
+)
+UNIT_TRADES = _words(
+    "建筑工程有限公司 科技有限公司 商贸有限责任公司 物业管理有限公司 "
+    "机械制造有限公司 餐饮服务有限公司 运输有限公司 纺织厂 食品有限公司 "
+    "电子股份有限公司 劳务派遣有限公司"
+)
+PUBLIC_UNITS = _words(
+    "第一人民医院 第三中学 实验小学 人力资源和社会保障局 教育局 卫生健康委员会 "
+    "供销合作社 自来水公司 市政工程管理处 图书馆"
+)
 GENERIC_TEXT = ["在职", "正常", "城镇职工", "灵活就业", "企业职工", "个体工商户", "已办结", "无"]
 
 CN_DIGITS = "〇一二三四五六七八九"
@@ -194,8 +197,9 @@ def id_number(rng: random.Random, birth: date, sex: str) -> str:
 
 def _org_code(rng: random.Random) -> str:
     """A GB 11714 organisation code (8 characters + its check character), as embedded in a USCC."""
-    body = "".join(rng.choice("0123456789") if rng.random() < 0.85 else rng.choice("ABCDEFGHJKLMNPQRTUWXY")
-                   for _ in range(8))
+    body = "".join(
+        rng.choice("0123456789") if rng.random() < 0.85 else rng.choice("ABCDEFGHJKLMNPQRTUWXY") for _ in range(8)
+    )
     total = sum((int(c) if c.isdigit() else ord(c) - 55) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
     check = 11 - total % 11
     return body + ("X" if check == 10 else "0" if check == 11 else str(check))
@@ -229,7 +233,7 @@ def _personal_no(rng: random.Random, id_like: str) -> str:
         body = id_like[:17]
         wrong = next(c for c in "0123456789X" if c != ric.calc_check_digit(body + "0"))
         return body[:6] + f"{rng.randint(0, 99_999_999_999):011d}" + wrong
-    return f"{rng.randint(10 ** 9, 10 ** 12 - 1)}"
+    return f"{rng.randint(10**9, 10**12 - 1)}"
 
 
 def make_case(rng: random.Random) -> Case:
@@ -237,7 +241,7 @@ def make_case(rng: random.Random) -> Case:
     xinjiang = province.startswith("新疆")
     minority = (xinjiang and rng.random() < 0.6) or rng.random() < 0.04
     sex = rng.choice(["男", "女"])
-    birth = random_date(rng, date(1950, 1, 1), date(2000, 12, 31))
+    birth = random_date(rng, date(1945, 1, 1), date(1995, 12, 31))
     ident = id_number(rng, birth, sex)
     if minority:
         name = minority_name(rng)
@@ -299,7 +303,7 @@ def _keyed_text(key: str, case: Case, rng: random.Random) -> str | None:
     if key in ("unit_insurance_no", "injury_determination_no"):
         if key == "injury_determination_no":
             return f"人社工认字〔{case.form_date.year}〕第{rng.randint(1, 300):03d}号"
-        return f"{rng.randint(10 ** 7, 10 ** 9 - 1)}"
+        return f"{rng.randint(10**7, 10**9 - 1)}"
     if key == "arrears_period":
         y = rng.randint(max(case.work_start_date.year, 1995), case.form_date.year)
         return f"{y}年{rng.randint(1, 6):02d}月至{min(y + rng.randint(0, 3), case.form_date.year)}年12月"

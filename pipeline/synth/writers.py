@@ -36,6 +36,8 @@ def write_pdf(path: Path, pages: list[bytes], scan_time: datetime) -> None:
         moddate=scan_time,
         producer=_SOFTWARE,
         creator=_SOFTWARE,
+        # img2pdf's own writer: through pikepdf, QPDF would add a random /ID to every file
+        engine=img2pdf.Engine.internal,
     )
     assert data is not None
     path.write_bytes(data)
