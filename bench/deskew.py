@@ -44,7 +44,7 @@ def run(pages: int, dpi: float, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
     times: dict[str, list[float]] = {k: [] for k in ("dpi", "direction", "osd", "rapidocr", "skew", "deskew", "blank")}
     residual: list[float] = []
-    correct = {"direction": 0, "osd_alone": 0, "direction+osd": 0, "direction+rapidocr": 0}
+    correct = {"direction": 0, "osd_alone (pipeline default)": 0, "direction+osd": 0, "direction+rapidocr": 0}
     blank_wrong = 0
     for i in range(pages):
         upright = pagegen.scanner_noise(pagegen.render_form(dpi=dpi, seed=seed * 1000 + i), seed=i)
@@ -68,7 +68,7 @@ def run(pages: int, dpi: float, seed: int) -> dict[str, object]:
         osd_all = detect_orientation(work)
         flip_osd = upright_by_osd(level)
         times["osd"].append(time.perf_counter() - t)
-        correct["osd_alone"] += int(osd_all == truth)
+        correct["osd_alone (pipeline default)"] += int(osd_all == truth)
         correct["direction+osd"] += int((base + (flip_osd or 0)) % 360 == truth)
 
         t = time.perf_counter()

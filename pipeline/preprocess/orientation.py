@@ -1,8 +1,8 @@
 """Orientation: which quarter turn makes the page upright.
 
-Two questions, answered separately: are the text lines horizontal or vertical (a cheap projection test
-that separates {0, 180} from {90, 270}), and is the page upside down (Tesseract OSD, or RapidOCR
-recognition confidence of the top text band read both ways up).
+Tesseract OSD answers all four ways and measured best. A cheap projection test (are the text lines
+horizontal or vertical: {0, 180} vs {90, 270}) backs it up when OSD cannot tell, and RapidOCR
+recognition confidence of the top text band read both ways up is the measured alternative for 0 vs 180.
 """
 
 from __future__ import annotations
@@ -106,17 +106,22 @@ def upright_by_osd(img: np.ndarray) -> Literal[0, 180] | None:
 
 
 def detect_rotation(img: np.ndarray, method: UprightMethod = "osd") -> Rotation:
-    """Clockwise quarter turn that makes the page upright (0 when it cannot be told: blank pages)."""
-    horizontal = text_is_horizontal(img)
-    if horizontal is None and method == "osd":
-        # the projection test is unsure (sparse page, big table): let OSD answer all four ways
+    """Clockwise quarter turn that makes the page upright (0 when it cannot be told: blank pages).
+
+    Measured on 24 rendered, skewed, noisy forms (bench/deskew.py): OSD alone 100 %, the projection
+    direction test 95.8 %, direction + RapidOCR band confidence 75 %. So OSD answers first, and the
+    projection test only decides the axis when OSD cannot tell; "rapidocr" is kept for comparison."""
+    if method == "osd":
         from pipeline.ocr.tesseract_engine import detect_orientation
 
         turn = detect_orientation(img)
-        return _as_rotation(turn if turn is not None else 0)
+        if turn is not None:
+            return _as_rotation(turn)
+        horizontal = text_is_horizontal(img)
+        return 90 if horizontal is False else 0
+    horizontal = text_is_horizontal(img)
     base = 90 if horizontal is False else 0
-    level = rotate(img, base) if base else img
-    flip = upright_by_osd(level) if method == "osd" else upright_by_rapidocr(level)
+    flip = upright_by_rapidocr(rotate(img, base) if base else img)
     return _as_rotation(base + (flip or 0))
 
 
