@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -9,6 +10,7 @@ import random
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pikepdf
 import pytest
 from PIL import Image
@@ -16,6 +18,7 @@ from stdnum.cn import ric, uscc
 
 from pipeline.synth import FormSource, GroundTruth, generate_batch, main_synth
 from pipeline.synth.batch import SynthOutputError, plan_batch, registry_source
+from pipeline.synth.degrade import draw_params, scan
 from pipeline.synth.truth import TRUTH_FILE
 from pipeline.synth.values import credit_code, format_date, make_case
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
@@ -252,3 +255,31 @@ def test_main_synth_writes_a_batch(tmp_path: Path, capsys: pytest.CaptureFixture
     truth = GroundTruth.model_validate_json((tmp_path / "cli" / TRUTH_FILE).read_text(encoding="utf-8"))
     assert len(truth.documents) == 2
     assert "wrote 2 documents" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("rotation", "skew"), [(0, 2.0), (0, -2.0), (0, 0.5), (90, 0.0), (270, 0.0)])
+def test_scan_applies_skew_and_rotation_clockwise(rotation: int, skew: float) -> None:
+    page = Image.new("RGB", (400, 300), "white")
+    page.paste((0, 0, 0), (50, 148, 350, 152))  # a horizontal bar through the centre
+    page.paste((0, 0, 0), (20, 20, 40, 40))  # a mark in the top-left corner
+    params = dataclasses.replace(
+        draw_params(random.Random(1), mode="gray"),
+        rotation=rotation,
+        skew_deg=skew,
+        blur_sigma=0.0,
+        noise_sigma=0.0,
+        jpeg_quality=None,
+        specks=0,
+        edge_shadow=0,
+    )
+    out = np.asarray(scan(page, params))
+    if rotation == 0:
+        rows = np.nonzero(out[:, 60] < 128)[0].mean(), np.nonzero(out[:, 340] < 128)[0].mean()
+        # clockwise on screen (y grows downwards): the right end of the bar drops
+        assert (rows[1] - rows[0] > 0) == (skew > 0)
+        assert abs(rows[1] - rows[0]) == pytest.approx(280 * np.tan(np.radians(abs(skew))), abs=2)
+    else:
+        assert out.shape == (400, 300)
+        # a quarter turn clockwise carries the top-left mark to the top-right; anticlockwise to bottom-left
+        top_right, bottom_left = out[20:40, 260:280].mean(), out[360:380, 20:40].mean()
+        assert (top_right < 64, bottom_left < 64) == ((True, False) if rotation == 90 else (False, True))
