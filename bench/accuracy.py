@@ -37,11 +37,7 @@ def evaluate(truth: GroundTruth, docs: list[Document]) -> dict[str, Any]:
     predicted = {(d.rel_path, d.first_page): d for d in docs}
     expected = {(t.source_file, t.first_page): t for t in truth.documents}
     # A predicted document is right when the same file and page range form one true document.
-    exact = {
-        key
-        for key, d in predicted.items()
-        if key in expected and expected[key].last_page == d.last_page
-    }
+    exact = {key for key, d in predicted.items() if key in expected and expected[key].last_page == d.last_page}
     precision = len(exact) / len(predicted) if predicted else 0.0
     recall = len(exact) / len(expected) if expected else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -137,8 +133,17 @@ def main() -> None:
     table = Table(title=f"Accuracy on {result['documents']} synthetic documents (seed {args.seed})")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key in ("separation_f1", "form_accuracy", "accepted_field_precision", "accepted_fields",
-                "straight_through_rate", "accepted_with_error", "pages", "seconds", "pages_per_minute"):
+    for key in (
+        "separation_f1",
+        "form_accuracy",
+        "accepted_field_precision",
+        "accepted_fields",
+        "straight_through_rate",
+        "accepted_with_error",
+        "pages",
+        "seconds",
+        "pages_per_minute",
+    ):
         table.add_row(key, str(result[key]))
     for key, acc in result["field_accuracy"].items():
         table.add_row(f"field {key}", str(acc))
