@@ -46,9 +46,7 @@ def preprocess_page(
     angle = 0.0 if blank else estimate_skew(work)
     if angle:
         work = deskew(work, angle)
-    info = PreprocessInfo(
-        rotation=rotation, skew_degrees=angle, is_blank=blank, upsampled_from_dpi=upsampled_from
-    )
+    info = PreprocessInfo(rotation=rotation, skew_degrees=angle, is_blank=blank, upsampled_from_dpi=upsampled_from)
     log.debug(
         "preprocessed: rotation %d, skew %.2f, blank %s, upsampled from %s",
         rotation,

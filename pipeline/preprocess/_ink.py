@@ -19,9 +19,7 @@ def small_ink(img: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
     h, w = grey.shape
     scale = min(1.0, max_side / max(h, w))
     if scale < 1.0:
-        grey = cv2.resize(
-            grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
-        )
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     # a near-white page has no real Otsu split; anything not clearly dark is paper
     ink[grey > 200] = 0

@@ -20,9 +20,7 @@ def ink_fraction(img: np.ndarray) -> float:
     h, w = grey.shape
     scale = min(1.0, _ANALYSIS_SIDE / max(h, w))
     if scale < 1.0:
-        grey = cv2.resize(
-            grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
-        )
+        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     h, w = grey.shape
     dy, dx = round(h * _BORDER), round(w * _BORDER)
     inner = grey[dy : h - dy, dx : w - dx]
