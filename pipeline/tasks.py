@@ -9,11 +9,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pipeline import steps
 from pipeline.context import RunContext
+from pipeline.errors import ConfigError
 from pipeline.ingest.discover import batch_id_for
 from pipeline.settings import Settings, get_settings
 from pipeline.store import CatalogueStore, open_store
@@ -37,11 +39,22 @@ def _ctx(batch_dir: str, settings: Settings) -> RunContext:
 
 
 def chunked(items: list[Any], chunk_size: int) -> list[list[Any]]:
-    """Chunks of at least `chunk_size`, never more than MAX_MAPPED of them."""
+    """Chunks of at least `chunk_size` (at least 1), never more than MAX_MAPPED of them."""
     if not items:
         return []
-    size = max(chunk_size, math.ceil(len(items) / MAX_MAPPED))
+    size = max(chunk_size, 1, math.ceil(len(items) / MAX_MAPPED))
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def batch_folder(batch_dir: str) -> str:
+    """The absolute batch folder; ConfigError when the trigger gave none or it is not a folder."""
+    # An empty path would mean the worker's current directory: never ingest that by accident.
+    if not batch_dir.strip():
+        raise ConfigError('no batch folder given; trigger the DAG with {"batch_dir": "/path/to/batch"}')
+    folder = Path(batch_dir).expanduser()
+    if not folder.is_dir():
+        raise ConfigError(f"{batch_dir}: batch folder does not exist or is not a folder (as the worker sees it)")
+    return str(folder.resolve())
 
 
 def plan_pages(batch_dir: str, chunk_size: int = 8) -> list[list[dict[str, Any]]]:
@@ -60,9 +73,7 @@ def recognise_pages(batch_dir: str, jobs: list[dict[str, Any]]) -> int:
         for job in jobs:
             outcome: Any
             try:
-                outcome = steps.run_page(
-                    ctx, job["file_id"], job["rel_path"], FileKind(job["kind"]), job["page_no"]
-                )
+                outcome = steps.run_page(ctx, job["file_id"], job["rel_path"], FileKind(job["kind"]), job["page_no"])
             except Exception as e:  # a broken page quarantines its file, never the batch
                 outcome = e
             steps.save_page_outcome(store, ctx, job["file_id"], job["page_no"], outcome)
@@ -125,6 +136,10 @@ def finish_batch(batch_dir: str) -> dict[str, Any]:
 
 def drop_folder_for(ds: str) -> str:
     """The counter scans of day `ds` (YYYY-MM-DD); an empty folder is made so a quiet day is a no-op."""
-    folder = get_settings().drop_dir / ds
+    try:
+        day = date.fromisoformat(ds)
+    except ValueError as e:
+        raise ConfigError(f"{ds!r} is not a day (YYYY-MM-DD); the nightly DAG needs a run with a logical date") from e
+    folder = (get_settings().drop_dir / day.isoformat()).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return str(folder)

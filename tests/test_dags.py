@@ -1,0 +1,265 @@
+"""The Airflow DAGs, parsed and run for real (dag.test) against a throw-away Airflow home and SQLite DB.
+
+Airflow reads its configuration when it is first imported, so every `airflow` import happens inside
+the tests, after the session fixture has pointed AIRFLOW_HOME at a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.ingest.discover import batch_id_for
+from pipeline.settings import get_settings
+from pipeline.store import open_store
+from pipeline.tasks import MAX_MAPPED, batch_folder, chunked, drop_folder_for
+from schemas.models import FileStatus
+from tests.badfiles import good_jpeg
+
+pytestmark = pytest.mark.airflow
+
+REPO = Path(__file__).resolve().parents[1]
+DAGS = REPO / "dags"
+DAG_IDS = {"dangan_backlog", "dangan_counter_nightly"}
+# What a DAG file must never pull in at parse time: the dag-processor parses every file every few seconds.
+HEAVY_MODULES = ("pipeline.run", "pipeline.steps", "rapidocr_onnxruntime", "cv2")
+OCR_POOL_SLOTS = 2
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """AIRFLOW_HOME and its SQLite metadata DB in a temporary folder, tables created, "ocr" pool made."""
+    home = tmp_path_factory.mktemp("airflow")
+    if "airflow" in sys.modules:
+        pytest.fail("airflow was imported before this fixture set AIRFLOW_HOME; import it inside tests only")
+    env = {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        # dag.test() re-parses the DAG bundle, which is the dags folder.
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__LOAD_DEFAULT_CONNECTIONS": "False",
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        # What `airflow db migrate` does on an empty database (create from the ORM, stamp), in-process:
+        # a subprocess would pay Airflow's import time twice.
+        from airflow.models.pool import Pool
+        from airflow.utils.db import initdb
+
+        initdb()
+        Pool.create_or_update_pool(
+            "ocr", slots=OCR_POOL_SLOTS, description="OCR and PDF/A engine slots", include_deferred=False
+        )
+        yield home
+
+
+@pytest.fixture(scope="session")
+def dags(airflow_home: Path) -> dict[str, Any]:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(str(DAGS))
+    assert bag.import_errors == {}
+    return dict(bag.dags)
+
+
+@pytest.fixture
+def dangan_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """DANGAN_HOME and DANGAN_DROP_DIR under tmp_path; the settings cache cleared around the test."""
+    monkeypatch.setenv("DANGAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DANGAN_DROP_DIR", str(tmp_path / "drop"))
+    monkeypatch.delenv("DANGAN_DB_URL", raising=False)
+    monkeypatch.delenv("DANGAN_SEARCH_BACKEND", raising=False)
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def _states(dagrun: Any) -> dict[tuple[str, int], str]:
+    return {(ti.task_id, ti.map_index): str(ti.state) for ti in dagrun.get_task_instances()}
+
+
+def _catalogue(batch_dir: Path) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    """(records, documents, {rel_path: source file}) of the batch in the catalogue the settings name."""
+    batch_id = batch_id_for(batch_dir)
+    store = open_store(get_settings().database_url)
+    try:
+        files = {f.rel_path: f for f in store.source_files(batch_id)}
+        return store.records(batch_id), store.documents(batch_id), files
+    finally:
+        store.close()
+
+
+# ---- parsing ----------------------------------------------------------------------------------
+
+
+def test_dagbag_parses_without_db_queries_or_connections(airflow_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow import settings
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk import BaseHook
+    from sqlalchemy import event
+
+    statements: list[str] = []
+    conn_ids: list[str] = []
+    real_get_connection = BaseHook.get_connection
+
+    def spy_get_connection(cls: type, conn_id: str) -> Any:
+        conn_ids.append(conn_id)
+        return real_get_connection(conn_id)
+
+    def record_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    monkeypatch.setattr(BaseHook, "get_connection", classmethod(spy_get_connection))
+    event.listen(settings.engine, "before_cursor_execute", record_statement)
+    try:
+        bag = DagBag(str(DAGS))
+    finally:
+        event.remove(settings.engine, "before_cursor_execute", record_statement)
+
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == DAG_IDS
+    assert statements == []
+    assert conn_ids == []
+
+
+def test_dags_fan_out_over_the_ocr_pool(dags: dict[str, Any]) -> None:
+    from airflow.configuration import conf
+    from airflow.models.pool import Pool
+
+    # pipeline.tasks caps the chunk count at Airflow's own limit.
+    assert conf.getint("core", "max_map_length") == MAX_MAPPED
+    assert Pool.get_pool("ocr") is not None
+    for dag_id in DAG_IDS:
+        dag = dags[dag_id]
+        assert len(dag.tasks) == 7, dag_id
+        for task_id in ("recognise_pages", "archive_records"):
+            task = dag.get_task(task_id)
+            assert task.pool == "ocr", (dag_id, task_id)
+            assert type(task).__name__.endswith("MappedOperator"), (dag_id, task_id)
+        for task_id in ("assemble_documents", "finish_batch"):
+            assert dag.get_task(task_id).trigger_rule == "none_failed", (dag_id, task_id)
+
+
+def test_dag_files_import_nothing_heavy(airflow_home: Path) -> None:
+    probe = (
+        "import importlib.util, json, sys\n"
+        "for path in sys.argv[2:]:\n"
+        "    spec = importlib.util.spec_from_file_location('dagfile_' + str(len(sys.modules)), path)\n"
+        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print(json.dumps([m for m in sys.argv[1].split(',') if m in sys.modules]))\n"
+    )
+    files = sorted(str(p) for p in DAGS.glob("*.py"))
+    assert len(files) >= 2
+    out = subprocess.run(
+        [sys.executable, "-c", probe, ",".join(HEAVY_MODULES), *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+        cwd=REPO,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+# ---- runs -------------------------------------------------------------------------------------
+
+
+def test_backlog_dag_ingests_a_synthetic_counter_batch(
+    dags: dict[str, Any], dangan_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real default OCR engine: form types come out; a broken file is quarantined; a re-run doubles nothing."""
+    pytest.importorskip("pipeline.synth")
+    from pipeline.synth import generate_batch
+
+    monkeypatch.delenv("DANGAN_OCR__ENGINE", raising=False)
+    get_settings.cache_clear()
+    assert get_settings().ocr.engine == "rapidocr"
+    batch = dangan_env / "batch"
+    truth = generate_batch(batch, 2, 20260302, "counter", workers=1)
+    (batch / "broken.pdf").write_bytes(b"")
+
+    run = dags["dangan_backlog"].test(run_conf={"batch_dir": str(batch)})
+    assert str(run.state) == "success", _states(run)
+    assert all(state == "success" for state in _states(run).values()), _states(run)
+
+    records, documents, files = _catalogue(batch)
+    assert len(records) == len(truth.documents) == 2
+    assert files["broken.pdf"].status is FileStatus.QUARANTINED
+    assert "empty" in (files["broken.pdf"].error or "")
+    found = {(d.rel_path, d.first_page): d.classification.label for d in documents if d.classification}
+    expected = {(t.source_file, t.first_page): t.form_id for t in truth.documents}
+    assert found == expected
+
+    again = dags["dangan_backlog"].test(run_conf={"batch_dir": str(batch)})
+    states = _states(again)
+    assert str(again.state) == "success", states
+    # Nothing left to recognise or archive: the mapped tasks skip, the rest still run.
+    assert states[("recognise_pages", -1)] == states[("archive_records", -1)] == "skipped"
+    assert states[("assemble_documents", -1)] == states[("finish_batch", -1)] == "success"
+    assert len(_catalogue(batch)[0]) == 2
+
+
+def test_nightly_dag_takes_the_days_drop_folder(
+    dags: dict[str, Any], dangan_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DANGAN_OCR__ENGINE", "null")
+    get_settings.cache_clear()
+    day = dangan_env / "drop" / "2026-03-02"
+    day.mkdir(parents=True)
+    good_jpeg(day / "counter-001.jpg")
+    (day / "torn.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <</Type /Catalog>>\nendobj\ngarbage")
+    (dangan_env / "drop" / "2026-03-01").mkdir()
+    good_jpeg(dangan_env / "drop" / "2026-03-01" / "yesterday.jpg")
+
+    run = dags["dangan_counter_nightly"].test(logical_date=datetime(2026, 3, 2, 22, 30, tzinfo=UTC))
+    assert str(run.state) == "success", _states(run)
+    assert all(state == "success" for state in _states(run).values()), _states(run)
+
+    records, _documents, files = _catalogue(day)
+    assert len(records) == 1
+    assert files["counter-001.jpg"].status is FileStatus.DONE
+    assert files["torn.pdf"].status is FileStatus.QUARANTINED
+    assert _catalogue(dangan_env / "drop" / "2026-03-01")[0] == []
+
+    # A quiet day: the folder is made, the run succeeds with nothing to do.
+    quiet = dags["dangan_counter_nightly"].test(logical_date=datetime(2026, 3, 3, 22, 30, tzinfo=UTC))
+    assert str(quiet.state) == "success", _states(quiet)
+    assert (dangan_env / "drop" / "2026-03-03").is_dir()
+
+
+# ---- pipeline.tasks ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 1024, 8191, 8192, 8193, 100_000, 1_000_003])
+@pytest.mark.parametrize("chunk_size", [0, 1, 8, 5000])
+def test_chunked_never_exceeds_max_map_length(n: int, chunk_size: int) -> None:
+    items = list(range(n))
+    chunks = chunked(items, chunk_size)
+    assert len(chunks) <= MAX_MAPPED == 1024
+    assert [i for chunk in chunks for i in chunk] == items
+    assert all(chunks)
+    if n > 0 and n <= chunk_size:
+        assert len(chunks) == 1
+
+
+def test_task_arguments_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        batch_folder("")
+    with pytest.raises(ConfigError):
+        batch_folder(str(tmp_path / "missing"))
+    assert batch_folder(str(tmp_path)) == str(tmp_path.resolve())
+    with pytest.raises(ConfigError):
+        drop_folder_for("")
