@@ -86,7 +86,7 @@ def test_search_finds_records_by_text_and_id(run, store) -> None:
 
 
 def test_export_shape(run, store, tmp_path: Path) -> None:
-    _settings, truth, summary, _batch = run
+    _settings, truth, _summary, _batch = run
     out = tmp_path / "records.jsonl"
     assert export_jsonl(store, out) == len(truth.documents)
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
@@ -100,7 +100,7 @@ def test_export_shape(run, store, tmp_path: Path) -> None:
 
 
 def test_rerun_resumes_without_doubling(run, store) -> None:
-    settings, truth, summary, batch = run
+    settings, _truth, summary, batch = run
     before = {r.record_id: r.archive_no for r in store.records(summary.batch_id)}
     again = ingest_batch(batch, settings, show_progress=False)
     assert again.pages_processed_now == 0

@@ -43,7 +43,7 @@ def test_a_title_contained_in_a_longer_one_is_no_rival() -> None:
     longer = [(f.title, o.title) for f in registry.main_forms() for o in registry.main_forms()
               if o.title != f.title and o.title in f.title]
     assert longer, "the registry has nested titles (参保登记表 in 个人参保登记表)"
-    long_title, short_title = longer[0]
+    long_title, _short_title = longer[0]
     result = title_classifier().classify(page_with(long_title))
     assert result.label == form_id_of(long_title)
     assert result.confidence >= 0.75
