@@ -177,6 +177,7 @@ def test_dag_files_import_nothing_heavy(airflow_home: Path) -> None:
 # ---- runs -------------------------------------------------------------------------------------
 
 
+@pytest.mark.ocr
 def test_backlog_dag_ingests_a_synthetic_counter_batch(
     dags: dict[str, Any], dangan_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
