@@ -74,7 +74,13 @@ def test_depends_on_has_no_cycle(compose: dict[str, Any]) -> None:
 def test_airflow_runs_celery_from_our_image(compose: dict[str, Any]) -> None:
     services = compose["services"]
     commands = {name: services[name]["command"] for name in (*AIRFLOW, "airflow-init")}
-    assert commands["airflow-init"] == ["airflow", "db", "migrate"]
+    init = commands["airflow-init"]
+    assert init[:2] == ["bash", "-c"]
+    # Schema first, then the pool the mapped OCR tasks wait on (without it they never run), then the catalogue.
+    steps = [part.strip() for part in init[2].split("&&")]
+    assert steps[0] == "airflow db migrate"
+    assert steps[1].startswith("airflow pools set ocr ")
+    assert "open_store" in steps[2]
     assert commands["airflow-apiserver"] == ["airflow", "api-server"]
     assert commands["airflow-dag-processor"] == ["airflow", "dag-processor"]
     assert commands["airflow-worker"] == ["airflow", "celery", "worker"]
