@@ -73,7 +73,7 @@ class Batch(_Model):
 
 
 class SourceFile(_Model):
-    file_id: str = Field(description="sha256 of the original bytes; identity across re-runs")
+    file_id: str = Field(description="hash of batch, relative path and content; stable across re-runs")
     batch_id: str
     rel_path: str = Field(description="path relative to the batch folder, forward slashes")
     kind: FileKind | None = None
