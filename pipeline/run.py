@@ -107,7 +107,8 @@ def ingest_batch(batch_dir: Path, settings: Settings, *, show_progress: bool = T
             todo = steps.records_to_archive(store, records)
             bar = progress.add_task("PDF/A", total=len(records))
             progress.advance(bar, len(records) - len(todo))
-            archive_jobs = [(ctx, rec, doc, store.pages(doc.file_id)) for rec, doc in todo]
+            doc_pages = steps.pages_by_document(store, [doc for _rec, doc in todo])
+            archive_jobs = [(ctx, rec, doc, doc_pages[doc.doc_id]) for rec, doc in todo]
             for job, archived in _run_all(pool, steps.run_archive, archive_jobs):
                 steps.save_archive_outcome(store, job[1], archived)
                 progress.advance(bar)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -135,6 +136,7 @@ def number_records(store: CatalogueStore, ctx: RunContext) -> list[ArchiveRecord
     batch = store.get_batch(ctx.batch_id)
     assert batch is not None
     docs = store.documents(ctx.batch_id)
+    batch_docs = {d.doc_id for d in docs}
     all_records = store.records()
     existing = {r.doc_id: r for r in all_records}
     records = build_records(
@@ -142,7 +144,7 @@ def number_records(store: CatalogueStore, ctx: RunContext) -> list[ArchiveRecord
         existing=existing,
         all_archive_numbers=[r.archive_no for r in all_records],
         taken_file_names=[
-            r.file_name for r in all_records if r.file_name and r.doc_id not in {d.doc_id for d in docs}
+            r.file_name for r in all_records if r.file_name and r.doc_id not in batch_docs
         ],
         registry=get_registry(),
         manifest=batch.manifest,
@@ -187,15 +189,23 @@ def save_archive_outcome(
         )
 
 
-def document_text(store: CatalogueStore, doc: Document) -> str:
-    pages = [p for p in store.pages(doc.file_id) if doc.first_page <= p.page.page_no <= doc.last_page]
-    return "\n".join(p.ocr.text for p in sorted(pages, key=lambda p: p.page.page_no))
+def pages_by_document(store: CatalogueStore, docs: Iterable[Document]) -> dict[str, list[PageResult]]:
+    """Each document's own pages in order, reading every source file's pages once."""
+    by_file: dict[str, list[PageResult]] = {}
+    out: dict[str, list[PageResult]] = {}
+    for doc in docs:
+        if doc.file_id not in by_file:
+            by_file[doc.file_id] = sorted(store.pages(doc.file_id), key=lambda p: p.page.page_no)
+        out[doc.doc_id] = [p for p in by_file[doc.file_id] if doc.first_page <= p.page.page_no <= doc.last_page]
+    return out
 
 
 def _search_docs(store: CatalogueStore, batch_id: str | None) -> list[SearchDoc]:
+    documents = {d.doc_id: d for d in store.documents(batch_id)}
+    pages = pages_by_document(store, documents.values())
     docs = []
     for record in store.records(batch_id):
-        doc = store.get_document(record.doc_id)
+        doc = documents.get(record.doc_id)
         if doc is None:
             continue
         docs.append(
@@ -203,7 +213,7 @@ def _search_docs(store: CatalogueStore, batch_id: str | None) -> list[SearchDoc]
                 record,
                 form_id=doc.classification.label if doc.classification else None,
                 status=doc.status,
-                text=document_text(store, doc),
+                text="\n".join(p.ocr.text for p in pages[doc.doc_id]),
                 fields={f.key: f.normalized or f.value or "" for f in doc.fields},
             )
         )

@@ -109,14 +109,13 @@ def archive_records(batch_dir: str, record_ids: list[str]) -> int:
     settings = get_settings()
     ctx = _ctx(batch_dir, settings)
     with _store(settings) as store:
-        for record_id in record_ids:
-            record = store.get_record(record_id)
-            doc = store.get_document(record.doc_id) if record else None
-            if record is None or doc is None:
-                continue
+        pairs = [(r, store.get_document(r.doc_id)) for r in map(store.get_record, record_ids) if r is not None]
+        found = [(r, d) for r, d in pairs if d is not None]
+        doc_pages = steps.pages_by_document(store, [d for _r, d in found])
+        for record, doc in found:
             outcome: Any
             try:
-                outcome = steps.run_archive(ctx, record, doc, store.pages(doc.file_id))
+                outcome = steps.run_archive(ctx, record, doc, doc_pages[doc.doc_id])
             except Exception as e:  # the record goes to review with the reason
                 outcome = e
             steps.save_archive_outcome(store, record, outcome)
