@@ -1,18 +1,31 @@
 """Stage 4: cut a file's page stream into documents (件).
 
 A page whose title names a main form opens a new document; attachments (ID-card copies,
-certificates), continuation pages and blank versos join the document before them.
+certificates), continuation pages and blank versos join the document before them. A vendor's
+separator sheet (QR code with the separator payload, or patch code 2/T) closes the current document,
+belongs to none, and makes the next page open one whatever it is (a blank right after it is the
+sheet's verso and belongs to none either).
+
+Page numbers stay those of the source file, separator sheets included, so a document that follows a
+separator starts one page after it (the ground truth counts the same way).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from classifiers.title_match import TitleMatchClassifier
+from pipeline.barcodes import read_separator_file
 from schemas.models import Classification, PageKind, PageResult
+
+log = logging.getLogger(__name__)
 
 # A title match this strong on a page's top region means a new form starts here.
 SPLIT_MIN_SCORE = 80.0
+# Separator sheets carry a caption at most; forms and ID-card copies give more OCR words than this, so
+# the page image is read for a barcode only on the few pages that could be a separator.
+SEPARATOR_MAX_WORDS = 12
 
 
 @dataclass
@@ -23,9 +36,27 @@ class DocumentSpan:
     classification: Classification | None = None
 
 
+def is_separator_sheet(result: PageResult) -> bool:
+    """A vendor's separator sheet: few words and a separator barcode or patch code on the working image."""
+    if result.preprocess.is_blank or len(result.ocr.words) > SEPARATOR_MAX_WORDS:
+        return False
+    mark = read_separator_file(result.page.image_path)
+    if mark is not None:
+        log.info(
+            "page %d of %s is a separator sheet (%s %s)",
+            result.page.page_no,
+            result.page.rel_path,
+            mark.symbol,
+            mark.text,
+        )
+    return mark is not None
+
+
 def page_kind(result: PageResult, matcher: TitleMatchClassifier) -> tuple[PageKind, Classification | None]:
     if result.preprocess.is_blank:
         return PageKind.BLANK, None
+    if is_separator_sheet(result):
+        return PageKind.SEPARATOR, None
     match = matcher.best_match(result.ocr)
     if match is not None and match.score >= SPLIT_MIN_SCORE:
         if match.role == "main":
@@ -35,15 +66,25 @@ def page_kind(result: PageResult, matcher: TitleMatchClassifier) -> tuple[PageKi
 
 
 def separate_pages(results: list[PageResult], matcher: TitleMatchClassifier) -> list[DocumentSpan]:
-    """Documents as contiguous page runs; the first page of a file always opens one."""
+    """Documents as contiguous page runs; the first page of a file, or the first after a separator
+    sheet, always opens one. Separator sheets are in no span."""
     spans: list[DocumentSpan] = []
+    open_next = True  # the file's first page, or the first after a separator sheet, opens a document
+    previous: PageKind | None = None
     for result in sorted(results, key=lambda r: r.page.page_no):
         kind, cls = page_kind(result, matcher)
-        if kind is PageKind.FORM or not spans:
+        # a blank right after a separator sheet is the sheet's own verso (scanned duplex): in no document
+        skip = kind is PageKind.SEPARATOR or (kind is PageKind.BLANK and previous is PageKind.SEPARATOR)
+        previous = PageKind.SEPARATOR if skip else kind
+        if skip:
+            open_next = True
+            continue
+        if kind is PageKind.FORM or open_next:
             if kind is not PageKind.FORM and cls is None:
                 # An unrecognised first page still opens a document; classify says it is unknown.
                 cls = matcher.classify(result.ocr)
             spans.append(DocumentSpan(result.page.page_no, result.page.page_no, [], cls))
+            open_next = False
         span = spans[-1]
         span.last_page = result.page.page_no
         span.page_kinds.append(kind)

@@ -21,7 +21,8 @@ from PIL import Image
 from pipeline.errors import DanganError
 from pipeline.synth.degrade import Mode, ScanParams, draw_params, scan
 from pipeline.synth.layout import FilledField, render_blank, render_certificate, render_form, render_id_copy
-from pipeline.synth.truth import TRUTH_FILE, DocumentTruth, GroundTruth, PageTruth
+from pipeline.synth.separator import SeparatorSymbol, render_separator
+from pipeline.synth.truth import TRUTH_FILE, DocumentTruth, GroundTruth, PageTruth, SeparatorTruth
 from pipeline.synth.values import Case, field_value, make_case
 from pipeline.synth.writers import encode_page, write_jpeg, write_pdf, write_tiff
 from schemas.registry_models import FormSpec
@@ -35,6 +36,8 @@ FileKind = Literal["pdf", "tiff", "jpeg"]
 REGION_PREFIXES = ["克州", "克孜勒苏柯尔克孜自治州", "阿图什市", "新疆维吾尔自治区", "北京市"]
 GENERIC_CERTIFICATES = ["在职证明", "工资收入证明", "解除劳动合同证明书", "情况说明", "户籍证明"]
 _MODE_WEIGHTS: list[tuple[Mode, float]] = [("color", 0.55), ("gray", 0.3), ("bitonal", 0.15)]
+SEPARATOR_SHARE = 0.25  # of box files whose vendor puts separator sheets between documents
+SeparatorPlacement = Literal["before", "between"]  # in front of every document, or only between two
 
 
 class SynthOutputError(DanganError):
@@ -55,6 +58,7 @@ class FilePlan:
     kind: FileKind
     mode: Mode  # the scanner's setting for this file; single pages stray from it
     docs: list[DocPlan] = field(default_factory=list)
+    separators: tuple[SeparatorSymbol, SeparatorPlacement] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +104,19 @@ def _pick_mode(rng: random.Random) -> Mode:
     return "color"
 
 
-def plan_batch(source: FormSource, docs: int, seed: int, profile: Profile) -> list[FilePlan]:
+def _separator_plan(seed: int, box_no: int, share: float) -> tuple[SeparatorSymbol, SeparatorPlacement] | None:
+    # its own stream, so choosing separators leaves the rest of a seed's plan as it was
+    rng = random.Random(f"{seed}/separators/{box_no}")
+    if rng.random() >= share:
+        return None
+    symbol: SeparatorSymbol = "qr" if rng.random() < 0.5 else "patch_t"
+    placement: SeparatorPlacement = "before" if rng.random() < 0.5 else "between"
+    return symbol, placement
+
+
+def plan_batch(
+    source: FormSource, docs: int, seed: int, profile: Profile, separator_share: float = SEPARATOR_SHARE
+) -> list[FilePlan]:
     """Which documents go into which files, decided before anything is drawn."""
     if not source.forms:
         raise SynthOutputError("the registry has no main form with fields; nothing to render")
@@ -131,7 +147,9 @@ def plan_batch(source: FormSource, docs: int, seed: int, profile: Profile) -> li
         name = f"box-{box_no:03d}.{ext}"
         if rng.random() < 0.35:  # some vendors keep each box in its own folder
             name = f"box-{box_no:03d}/scan-{rng.randint(1, 99):02d}.{ext}"
-        files.append(FilePlan(name, kind, _pick_mode(rng), plans[i : i + take]))
+        files.append(
+            FilePlan(name, kind, _pick_mode(rng), plans[i : i + take], _separator_plan(seed, box_no, separator_share))
+        )
         i += take
     day = datetime(2021, 3, 1) + timedelta(days=rng.randint(0, 900))
     for n, doc in enumerate(plans[n_box:], start=1):
@@ -221,8 +239,20 @@ def _render_doc(doc: DocPlan, seed: int, file: FilePlan) -> tuple[DocumentTruth,
     return truth, scanned
 
 
-def render_file(out_dir: Path, file: FilePlan, seed: int) -> list[DocumentTruth]:
-    """Render, degrade and write one source file; returns the truth of the documents it holds."""
+def _render_separator(file: FilePlan, seed: int, n: int) -> _Scanned:
+    """The separator sheet in front of the file's n-th document, scanned like any other page."""
+    assert file.separators is not None
+    rng = random.Random(f"{seed}/separator/{file.rel_path}/{n}")
+    dpi = 200 if rng.random() < 0.2 else 300
+    clean = render_separator(file.separators[0], dpi, rng, file.rel_path.split("/")[0].split(".")[0])
+    mode = file.mode if rng.random() < 0.85 else _pick_mode(rng)
+    params = draw_params(rng, blank=False, mode=mode)
+    truth = PageTruth(kind="separator", rotation=params.rotation, skew_deg=params.skew_deg, dpi=dpi, mode=params.mode)
+    return _Scanned(scan(clean, params), dpi, truth)
+
+
+def render_file(out_dir: Path, file: FilePlan, seed: int) -> tuple[list[DocumentTruth], list[SeparatorTruth]]:
+    """Render, degrade and write one source file; returns the truth of its documents and separator sheets."""
     rng = random.Random(f"{seed}/file/{file.rel_path}")
     scan_time = datetime(2021, 1, 1) + timedelta(seconds=rng.randint(0, 3 * 365 * 86400))
     path = out_dir / file.rel_path
@@ -232,7 +262,18 @@ def render_file(out_dir: Path, file: FilePlan, seed: int) -> list[DocumentTruth]
     tiff_pages: list[tuple[Image.Image, int]] = []
     page_no = 0
     quality = rng.randint(55, 85)
-    for doc in file.docs:
+    separators: list[SeparatorTruth] = []
+    for n, doc in enumerate(file.docs):
+        if file.separators is not None and (n > 0 or file.separators[1] == "before"):
+            sheet = _render_separator(file, seed, n)
+            page_no += 1
+            separators.append(
+                SeparatorTruth(source_file=file.rel_path, page_no=page_no, symbol=file.separators[0], page=sheet.truth)
+            )
+            if file.kind == "pdf":
+                pdf_pages.append(encode_page(sheet.image, sheet.dpi, quality))
+            else:
+                tiff_pages.append((sheet.image, sheet.dpi))
         truth, scanned = _render_doc(doc, seed, file)
         truths.append(truth.model_copy(update={"first_page": page_no + 1, "last_page": page_no + len(scanned)}))
         page_no += len(scanned)
@@ -247,7 +288,7 @@ def render_file(out_dir: Path, file: FilePlan, seed: int) -> list[DocumentTruth]
         write_pdf(path, pdf_pages, scan_time)
     elif file.kind == "tiff":
         write_tiff(path, tiff_pages, scan_time)
-    return truths
+    return truths, separators
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -268,38 +309,50 @@ def generate_batch(
     source: FormSource | None = None,
     workers: int | None = None,
     on_document: Callable[[int], None] | None = None,
+    separator_share: float = SEPARATOR_SHARE,
 ) -> GroundTruth:
     """Write a synthetic batch of `docs` documents into `out_dir` and return its ground truth.
 
     `source` defaults to the form registry; `workers` to the number of CPUs (at most 4);
-    `on_document(n)` is called as files finish with the number of documents they held.
+    `on_document(n)` is called as files finish with the number of documents they held;
+    `separator_share` is the share of box files with separator sheets (0 for none).
     """
     if docs < 1:
         raise SynthOutputError(f"docs must be at least 1, got {docs}")
     if profile not in ("box", "counter", "mixed"):
         raise SynthOutputError(f"profile must be box, counter or mixed, got {profile!r}")
+    if not 0.0 <= separator_share <= 1.0:
+        raise SynthOutputError(f"separator_share must be between 0 and 1, got {separator_share}")
     _check_out_dir(out_dir)
     src = source if source is not None else registry_source()
-    files = plan_batch(src, docs, seed, profile)
+    files = plan_batch(src, docs, seed, profile, separator_share)
     n_workers = max(1, min(workers if workers is not None else (os.cpu_count() or 1), 4, len(files)))
     log.info(
         "synth: %d documents in %d files, seed %d, profile %s, %d workers", docs, len(files), seed, profile, n_workers
     )
     truths: list[DocumentTruth] = []
+    separators: list[SeparatorTruth] = []
     if n_workers == 1:
-        for plan in files:
-            done = render_file(out_dir, plan, seed)
+        results = (render_file(out_dir, plan, seed) for plan in files)
+        for done, seps in results:
             truths.extend(done)
+            separators.extend(seps)
             if on_document:
                 on_document(len(done))
     else:
         with ProcessPoolExecutor(max_workers=n_workers) as pool:
             futures = [pool.submit(render_file, out_dir, plan, seed) for plan in files]
             for future in futures:
-                done = future.result()
+                done, seps = future.result()
                 truths.extend(done)
+                separators.extend(seps)
                 if on_document:
                     on_document(len(done))
-    truth = GroundTruth(seed=seed, profile=profile, documents=sorted(truths, key=lambda d: d.doc_index))
+    truth = GroundTruth(
+        seed=seed,
+        profile=profile,
+        documents=sorted(truths, key=lambda d: d.doc_index),
+        separators=sorted(separators, key=lambda s: (s.source_file, s.page_no)),
+    )
     (out_dir / TRUTH_FILE).write_text(truth.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return truth

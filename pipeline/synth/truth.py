@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-GENERATOR_VERSION = "1.0"
+GENERATOR_VERSION = "1.1"  # 1.1: separator sheets, person-table rows
 TRUTH_FILE = "ground_truth.json"
 
 
@@ -18,7 +18,7 @@ class _Model(BaseModel):
 
 
 class PageTruth(_Model):
-    kind: Literal["form", "attachment", "blank"]
+    kind: Literal["form", "attachment", "blank", "separator"]
     rotation: Literal[0, 90, 180, 270] = Field(
         description="clockwise rotation applied to the scan; turning the page back needs the opposite"
     )
@@ -28,6 +28,9 @@ class PageTruth(_Model):
 
 
 class DocumentTruth(_Model):
+    """One 件. Page numbers count every page of the file, separator sheets included; a separator sheet
+    belongs to no document, so a document's range never covers one."""
+
     doc_index: int = Field(ge=0)
     source_file: str = Field(description="relative to the batch folder, forward slashes")
     first_page: int = Field(ge=1, description="1-based within source_file")
@@ -39,6 +42,20 @@ class DocumentTruth(_Model):
         description="key → normalised value (ISO dates, upper-case IDs, amounts as 0.00); blank fields absent"
     )
     pages: list[PageTruth]
+    rows: list[dict[str, str]] = Field(
+        default=[],
+        description="person-table rows, top to bottom (key → normalised value, blank cells absent); "
+        "empty for forms without a person table",
+    )
+
+
+class SeparatorTruth(_Model):
+    """A vendor's separator sheet between documents: a page of the file that is part of no document."""
+
+    source_file: str
+    page_no: int = Field(ge=1, description="1-based within source_file")
+    symbol: Literal["qr", "patch_t"] = Field(description="QR code with a DANGAN-SEP payload, or Kodak patch T")
+    page: PageTruth
 
 
 class GroundTruth(_Model):
@@ -46,10 +63,13 @@ class GroundTruth(_Model):
     generator_version: str = GENERATOR_VERSION
     profile: Literal["box", "counter", "mixed"] = "mixed"
     documents: list[DocumentTruth] = []
+    separators: list[SeparatorTruth] = []
 
     def files(self) -> dict[str, int]:
-        """Source file → page count, as the documents lay them out."""
+        """Source file → page count, as the documents and separator sheets lay them out."""
         counts: dict[str, int] = {}
         for doc in self.documents:
             counts[doc.source_file] = max(counts.get(doc.source_file, 0), doc.last_page)
+        for sep in self.separators:
+            counts[sep.source_file] = max(counts.get(sep.source_file, 0), sep.page_no)
         return counts
