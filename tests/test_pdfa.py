@@ -18,9 +18,9 @@ import pypdf
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from pipeline.archive.ocrmypdf_plugin import ocr_tree
-from pipeline.archive.pdf_fonts import parse_cid_cmap, parse_to_unicode, to_unicode_cmap
+from pipeline.archive.pdf_fonts import parse_to_unicode, to_unicode_cmap
 from pipeline.archive.pdfa import PdfMetadata, image_dpis, sha256_file, write_pdfa
+from pipeline.archive.text_layer import glyphless_font_program, layer_content
 from pipeline.errors import ArchiveError
 from schemas.models import OcrPage, Word
 
@@ -77,9 +77,7 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[
 
 
 def _pdftotext(path: Path, *args: str) -> str:
-    return subprocess.run(
-        ["pdftotext", *args, str(path), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    return subprocess.run(["pdftotext", *args, str(path), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def test_output_is_pdfa_2b(written):
@@ -245,7 +243,7 @@ def test_page_without_text_and_rgba_image(tmp_path):
         assert image_dpis(pdf) == [pytest.approx((300, 300), abs=0.5)]
 
 
-def test_ocr_tree_keeps_boxes_and_skips_empty_words():
+def test_text_layer_keeps_boxes_and_skips_empty_words():
     page = OcrPage(
         engine="x",
         engine_version="1",
@@ -257,24 +255,26 @@ def test_ocr_tree_keeps_boxes_and_skips_empty_words():
             Word(text="坏框", box=(60, 20, 60, 30), confidence=0.9),
         ],
     )
-    tree = ocr_tree(page, 0)
-    assert tree.dpi == 300 and (tree.bbox.right, tree.bbox.bottom) == (100, 50)
-    (line,) = tree.children
-    (word,) = line.children
-    assert word.text == "姓名" and (word.bbox.left, word.bbox.top, word.bbox.right) == (1, 2, 30)
+    # a 100 x 50 pt page: one point per pixel, y flipped
+    content = layer_content(page, {"姓": 1, "名": 2, "坏": 3, "框": 4}, (0.0, 0.0, 100.0, 50.0))
+    runs = [line for line in content.decode().splitlines() if line.endswith("Tj")]
+    assert runs == ["/FGlyphless 10 Tf 290 Tz 1 0 0 1 1 38 Tm <00010002> Tj"]
+    assert content.decode().splitlines()[:2] == ["BT", "3 Tr"]
 
 
-def test_cmap_parsing_round_trip():
-    encoding = (
-        b"1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n"
-        b"2 begincidchar\n<0001> 28824\n<0002> 9889\nendcidchar\n"
-        b"1 begincidrange\n<0010> <0012> 100\nendcidrange\n"
-    )
-    assert parse_cid_cmap(encoding) == {1: 28824, 2: 9889, 16: 100, 17: 101, 18: 102}
-    assert parse_cid_cmap(b"1 begincodespacerange\n<00> <FF>\nendcodespacerange\n") is None
+def test_glyphless_font_program_is_reproducible():
+    program = glyphless_font_program()
+    glyphless_font_program.cache_clear()
+    assert glyphless_font_program() == program
+    assert len(program) < 2000
+
+
+def test_to_unicode_cmap_round_trip():
     to_unicode = (
         b"2 beginbfchar\n<0001> <793E>\n<0002> <D842DFB7>\nendbfchar\n"
         b"1 beginbfrange\n<0010> <0011> <0030>\nendbfrange\n"
     )
     assert parse_to_unicode(to_unicode) == {1: "社", 2: "𠮷", 16: "0", 17: "1"}
+    many = {cid: chr(0x4E00 + cid) for cid in range(1, 251)}  # more than one 100-entry block
+    assert parse_to_unicode(to_unicode_cmap(many)) == many
     assert parse_to_unicode(to_unicode_cmap({28824: "社", 9889: "𠮷"})) == {28824: "社", 9889: "𠮷"}

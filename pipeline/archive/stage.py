@@ -13,9 +13,7 @@ from schemas.models import ArchiveRecord, Document, PageResult
 log = logging.getLogger(__name__)
 
 
-def archive_document(
-    ctx: RunContext, record: ArchiveRecord, doc: Document, pages: list[PageResult]
-) -> ArchiveRecord:
+def archive_document(ctx: RunContext, record: ArchiveRecord, doc: Document, pages: list[PageResult]) -> ArchiveRecord:
     """Write (or keep) the record's PDF/A file and return the record with its path and hash.
 
     A file that already exists with the recorded hash is kept: a resumed run does not redo it.
