@@ -9,6 +9,7 @@ from classifiers.title_match import TitleCandidate, TitleMatchClassifier
 from pipeline.context import RunContext
 from pipeline.decide import decide_document
 from pipeline.extract.fields import extract_fields
+from pipeline.extract.table_rows import decide_rows, extract_table_rows, mirror_first_row
 from pipeline.identity import doc_id_for
 from pipeline.separate import separate_pages
 from schemas.models import Document, PageKind, PageResult, SourceFile
@@ -46,6 +47,8 @@ def assemble_file(ctx: RunContext, source: SourceFile, pages: list[PageResult]) 
             if kind is not PageKind.BLANK
         ]
         fields = extract_fields(form, form_pages) if form is not None else []
+        rows = extract_table_rows(form, form_pages) if form is not None else []
+        fields = mirror_first_row(fields, rows)
         doc = Document(
             doc_id=doc_id_for(source.file_id, span.first_page),
             batch_id=ctx.batch_id,
@@ -57,7 +60,8 @@ def assemble_file(ctx: RunContext, source: SourceFile, pages: list[PageResult]) 
             classification=cls,
             form_title=_classified_form_title(registry, form.form_id if form else None),
             fields=fields,
+            table_rows=rows,
         )
-        documents.append(decide_document(doc, form, ctx.decide))
+        documents.append(decide_rows(decide_document(doc, form, ctx.decide), form, ctx.decide))
     log.info("file %s: %d pages, %d documents", source.rel_path, len(pages), len(documents))
     return documents

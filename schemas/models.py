@@ -164,6 +164,11 @@ class Document(_Model):
     classification: Classification | None = None
     form_title: str | None = None
     fields: list[ExtractedField] = []
+    table_rows: list[list[ExtractedField]] = Field(
+        default=[],
+        description="rows of the form's person table (参保单位人员增加减少表), top to bottom; "
+        "the document's own person fields mirror the first row",
+    )
     status: DocumentStatus = DocumentStatus.REVIEW
     review_reasons: list[str] = []
 

@@ -19,13 +19,29 @@ from typing import Literal
 from PIL import Image
 
 from pipeline.errors import DanganError
+from pipeline.extract.table_rows import SEQ_KEY, table_columns
 from pipeline.synth.degrade import Mode, ScanParams, draw_params, scan
-from pipeline.synth.layout import FilledField, render_blank, render_certificate, render_form, render_id_copy
+from pipeline.synth.layout import (
+    FilledField,
+    PersonTable,
+    render_blank,
+    render_certificate,
+    render_form,
+    render_id_copy,
+)
 from pipeline.synth.separator import SeparatorSymbol, render_separator
 from pipeline.synth.truth import TRUTH_FILE, DocumentTruth, GroundTruth, PageTruth, SeparatorTruth
-from pipeline.synth.values import Case, field_value, make_case
+from pipeline.synth.values import (
+    Case,
+    FieldValue,
+    field_value,
+    format_amount,
+    format_date,
+    make_case,
+    random_date,
+)
 from pipeline.synth.writers import encode_page, write_jpeg, write_pdf, write_tiff
-from schemas.registry_models import FormSpec
+from schemas.registry_models import FieldSpec, FormSpec
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +203,64 @@ def _fill(form: FormSpec, case: Case, rng: random.Random) -> list[FilledField]:
     return filled
 
 
+# Share of the table's width per column; the ID column is widest because 18 digits are written by hand.
+_COLUMN_WIDTHS = {
+    SEQ_KEY: 5.0,
+    "name": 13.0,
+    "sex": 6.0,
+    "id_number": 30.0,
+    "change_type": 9.0,
+    "change_date": 18.0,
+    "contribution_base": 13.0,
+    "change_reason": 14.0,
+}
+_OPTIONAL_COLUMNS = {"sex": 0.7, "change_reason": 0.5}  # chance the form prints the column
+_REASONS = {"增加": ["新参保", "调入", "新招录", "续保"], "减少": ["调出", "离职", "退休", "死亡", "解除劳动合同"]}
+_ONLY_IN_THE_ID = {"birth_date"}  # a person table prints no birth date column: the ID number holds it
+
+
+def _row_value(spec: FieldSpec, case: Case, row_case: Case, change_type: str, rng: random.Random) -> FieldValue:
+    p = row_case.person
+    if spec.key == "name":
+        return FieldValue(p.name, p.name)
+    if spec.key == "sex":
+        return FieldValue(p.sex, p.sex)
+    if spec.key == "id_number":
+        return FieldValue(p.id_number, p.id_number.upper())
+    if spec.key == "change_type":
+        return FieldValue(change_type, change_type)
+    if spec.key == "change_date":
+        d = random_date(rng, case.form_date - timedelta(days=90), case.form_date)
+        return FieldValue(format_date(d, case.date_style), d.isoformat())
+    if spec.key == "contribution_base":
+        value = float(rng.randint(20, 300) * 100) if rng.random() < 0.5 else round(rng.uniform(2000, 30000), 2)
+        return FieldValue(format_amount(rng, value), f"{value:.2f}")
+    if spec.key == "change_reason":
+        reason = rng.choice(_REASONS.get(change_type, ["其他"]))
+        return FieldValue(reason, reason)
+    return field_value(spec, row_case, rng)
+
+
+def _person_table(form: FormSpec, case: Case, rng: random.Random) -> PersonTable | None:
+    """2–8 people changed by one unit on one form; the first is the document's own person."""
+    specs = [s for s in table_columns(form) if rng.random() < _OPTIONAL_COLUMNS.get(s.key, 1.0)]
+    if not specs:
+        return None
+    chosen = [
+        (SEQ_KEY, "序号"),
+        *((s.key, rng.choice(s.synonyms) if s.synonyms and rng.random() < 0.4 else s.label) for s in specs),
+    ]
+    total = sum(_COLUMN_WIDTHS[k] for k, _ in chosen)
+    columns = tuple((k, label, _COLUMN_WIDTHS[k] / total) for k, label in chosen)
+    change_type = rng.choice(["增加", "减少"])
+    rows = []
+    for i in range(rng.randint(2, 8)):
+        row_case = case if i == 0 else make_case(rng)
+        kind = change_type if rng.random() < 0.8 else rng.choice(["增加", "减少"])
+        rows.append({s.key: _row_value(s, case, row_case, kind, rng) for s in specs})
+    return PersonTable(columns, tuple(rows), max(len(rows), rng.randint(5, 9)))
+
+
 @dataclass
 class _Scanned:
     image: Image.Image
@@ -199,12 +273,16 @@ def _render_doc(doc: DocPlan, seed: int, file: FilePlan) -> tuple[DocumentTruth,
     case = make_case(rng)
     fields = _fill(doc.form, case, rng)
     title = _title(doc.form, rng)
+    table = _person_table(doc.form, case, rng) if table_columns(doc.form) else None
+    if table is not None:
+        in_table = {s.key for s in table_columns(doc.form)} | _ONLY_IN_THE_ID
+        fields = [f for f in fields if f.spec.key not in in_table]
     scanned: list[_Scanned] = []
     previous: Image.Image | None = None
     for kind in doc.pages:
         dpi = 200 if rng.random() < 0.2 else 300
         if kind == "form":
-            clean = render_form(title, fields, case, rng, dpi)
+            clean = render_form(title, fields, case, rng, dpi, table)
         elif kind == "id_copy":
             clean = render_id_copy(case, rng, dpi)
         elif kind == "certificate":
@@ -233,8 +311,13 @@ def _render_doc(doc: DocPlan, seed: int, file: FilePlan) -> tuple[DocumentTruth,
         form_id=doc.form.form_id,
         form_title=doc.form.title,
         title_printed=title,
-        fields={f.spec.key: f.value.normalised for f in fields if f.value is not None},
+        fields={
+            **{f.spec.key: f.value.normalised for f in fields if f.value is not None},
+            # the document is filed under the table's first person
+            **({k: v.normalised for k, v in table.rows[0].items()} if table is not None else {}),
+        },
         pages=[s.truth for s in scanned],
+        rows=[{k: v.normalised for k, v in row.items()} for row in table.rows] if table is not None else [],
     )
     return truth, scanned
 

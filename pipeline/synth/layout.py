@@ -33,6 +33,15 @@ class FilledField:
     value: FieldValue | None  # None: the clerk left it blank
 
 
+@dataclass(frozen=True)
+class PersonTable:
+    """A table of people on one form: printed header, filled rows, then the empty rows left over."""
+
+    columns: tuple[tuple[str, str, float], ...]  # (field key or "seq", header as printed, share of width)
+    rows: tuple[dict[str, FieldValue], ...]
+    printed_rows: int  # rows the form has room for; the ones after `rows` stay empty
+
+
 class _Page:
     def __init__(self, dpi: int) -> None:
         self.dpi = dpi
@@ -130,8 +139,51 @@ def _value(
     return left + used, (y0 + y1) / 2
 
 
-def render_form(title: str, fields: list[FilledField], case: Case, rng: random.Random, dpi: int) -> Image.Image:
-    """A printed table form, filled in by hand, signed and (often) sealed."""
+def _person_table(
+    page: _Page,
+    table: PersonTable,
+    top: float,
+    box: tuple[float, float, float],
+    inks: tuple[Ink, Ink],
+    label_ref: FontRef,
+    rng: random.Random,
+    hand_px: int,
+) -> float:
+    """Draw the person table below `top`; returns its bottom edge."""
+    margin, width, row_h = box
+    line, pen = inks
+    thin = max(1, round(page.dpi / 160))
+    edges = [margin]
+    for _, _, share in table.columns:
+        edges.append(edges[-1] + width * share)
+    y = top
+    for n in range(table.printed_rows + 1):
+        for (key, header, _), x0, x1 in zip(table.columns, edges, edges[1:], strict=False):
+            cell = (x0, y, x1, y + row_h)
+            if n == 0:
+                page.text_fit(((x0 + x1) / 2, y + row_h / 2), header, label_ref, 10, x1 - x0 - page.px(1.5), line, "mm")
+            elif n <= len(table.rows):
+                value = table.rows[n - 1].get(key)
+                if key == "seq":
+                    value = FieldValue(str(n), str(n))
+                if value is not None:
+                    _value(page, cell, value, pen, line, rng, hand_px)
+        for x in edges[1:-1]:
+            page.draw.line((x, y, x, y + row_h), fill=line, width=thin)
+        y += row_h
+        page.draw.line((margin, y, margin + width, y), fill=line, width=thin)
+    return y
+
+
+def render_form(
+    title: str,
+    fields: list[FilledField],
+    case: Case,
+    rng: random.Random,
+    dpi: int,
+    table: PersonTable | None = None,
+) -> Image.Image:
+    """A printed table form, filled in by hand, signed and (often) sealed; `table` lists people below the fields."""
     page = _Page(dpi)
     draw = page.draw
     grey = rng.randint(20, 60)
@@ -177,7 +229,8 @@ def render_form(title: str, fields: list[FilledField], case: Case, rng: random.R
     remark_rows, sign_rows = rng.uniform(1.5, 2.5), rng.uniform(2.2, 3.0)
     # forms are designed to fill most of the sheet: stretch rows towards a target table height
     target = page.img.height * rng.uniform(0.6, 0.85) - y
-    row_h = min(max(target / (len(rows) + remark_rows + sign_rows), page.px(8.5)), page.px(17))
+    table_rows = table.printed_rows + 1 if table is not None else 0
+    row_h = min(max(target / (len(rows) + table_rows + remark_rows + sign_rows), page.px(8.5)), page.px(17))
     label_w = page.px(rng.uniform(28, 36))
     thin = max(1, round(dpi / 160))
     top = y
@@ -205,6 +258,8 @@ def render_form(title: str, fields: list[FilledField], case: Case, rng: random.R
                     seal_at = end
         y += row_h
         draw.line((margin, y, margin + width, y), fill=line, width=thin)
+    if table is not None:
+        y = _person_table(page, table, y, (margin, width, row_h), (line, pen), label_ref, rng, hand_px)
 
     # remarks and sign-off rows every real form ends with
     remark_h = row_h * remark_rows
