@@ -1,33 +1,59 @@
-"""Stage 7: accept what is certain, route the rest to QC review with the reasons."""
+"""Stage 7: accept what is certain, route the rest to QC review with the reasons.
+
+Each found field gets a calibrated probability of being right (pipeline/calibration) that is
+compared with its kind's threshold. A document goes to review when its form type is unknown or
+uncertain, or a required field is missing or below threshold; an optional field below threshold
+is flagged on the field and only sends the document to review when `review_optional_fields` is on.
+"""
 
 from __future__ import annotations
 
 import hashlib
 
+from pipeline.calibration.artefacts import DecisionModel, decision_model
+from pipeline.calibration.features import CrossCheck, cross_checks, field_features
 from pipeline.settings import DecideSettings
 from schemas.models import Document, DocumentStatus, ExtractedField, FieldStatus
-from schemas.registry_models import FormSpec
+from schemas.registry_models import FieldSpec, FormSpec
 
 FORM_THRESHOLD_KEY = "form_type"
 DEFAULT_FORM_THRESHOLD = 0.75
 
 
-def threshold_for(key: str, settings: DecideSettings) -> float:
-    if key == FORM_THRESHOLD_KEY:
-        return settings.thresholds.get(key, DEFAULT_FORM_THRESHOLD)
-    return settings.thresholds.get(key, settings.default_threshold)
+def form_threshold(settings: DecideSettings) -> float:
+    return settings.thresholds.get(FORM_THRESHOLD_KEY, DEFAULT_FORM_THRESHOLD)
 
 
-def decide_field(field: ExtractedField, settings: DecideSettings) -> ExtractedField:
-    if field.status is FieldStatus.MISSING:
+def decide_field(
+    field: ExtractedField,
+    spec: FieldSpec | None,
+    cross: CrossCheck,
+    model: DecisionModel | None,
+    settings: DecideSettings,
+) -> ExtractedField:
+    """The field with its calibrated confidence, the evidence behind it and accepted or review."""
+    if field.status is FieldStatus.MISSING or field.value is None:
         return field
-    limit = threshold_for(field.key, settings)
-    ok = field.normalized is not None and field.confidence >= limit
+    features = field_features(field, spec, cross)
+    if model is not None:
+        probability = model.calibration.probability(features)
+        limit = model.thresholds.for_kind(features.kind)
+    else:
+        probability = features.raw_confidence
+        limit = settings.default_threshold
+    limit = settings.thresholds.get(field.key, limit)
+    ok = field.normalized is not None and probability >= limit
     reasons = list(field.reasons)
-    if not ok and field.normalized is not None:
-        reasons.append(f"confidence {field.confidence:.2f} below {limit:.2f}")
+    below = f"confidence {probability:.3f} below {limit:.3f} for {features.kind.value}"
+    if not ok and field.normalized is not None and below not in reasons:
+        reasons.append(below)
     return field.model_copy(
-        update={"status": FieldStatus.ACCEPTED if ok else FieldStatus.REVIEW, "reasons": reasons}
+        update={
+            "confidence": round(probability, 4),
+            "status": FieldStatus.ACCEPTED if ok else FieldStatus.REVIEW,
+            "reasons": reasons,
+            "features": {**field.features, **features.as_record()},
+        }
     )
 
 
@@ -37,15 +63,25 @@ def is_audit_sample(doc_id: str, rate: float) -> bool:
     return draw < rate
 
 
-def decide_document(doc: Document, form: FormSpec | None, settings: DecideSettings) -> Document:
-    fields = [decide_field(f, settings) for f in doc.fields]
-    reasons: list[str] = []
+def _form_reasons(doc: Document, settings: DecideSettings) -> list[str]:
     cls = doc.classification
     if cls is None or cls.label is None:
-        reasons.append("form type unknown")
-    elif cls.confidence < threshold_for(FORM_THRESHOLD_KEY, settings):
-        reasons.append(f"form type uncertain ({cls.confidence:.2f})")
-    required = {f.key for f in form.fields if f.required} if form else set()
+        return ["form type unknown"]
+    if cls.confidence < form_threshold(settings):
+        return [f"form type uncertain ({cls.confidence:.2f})"]
+    return []
+
+
+def decide_document(doc: Document, form: FormSpec | None, settings: DecideSettings) -> Document:
+    model = decision_model(settings)
+    specs = {s.key: s for s in form.fields} if form is not None else {}
+    cross = cross_checks(doc.fields)
+    fields = [decide_field(f, specs.get(f.key), cross.get(f.key, "absent"), model, settings) for f in doc.fields]
+    reasons = _form_reasons(doc, settings)
+    required = [s.key for s in form.fields if s.required] if form is not None else []
+    for key in required:
+        if not any(f.key == key for f in fields):
+            reasons.append(f"{key}: not found")
     for f in fields:
         if f.status is FieldStatus.ACCEPTED:
             continue

@@ -22,13 +22,29 @@ class OcrSettings(BaseModel):
 
 
 class DecideSettings(BaseModel):
-    default_threshold: float = Field(default=0.80, ge=0.0, le=1.0)
+    default_threshold: float = Field(
+        default=0.80, ge=0.0, le=1.0, description="for raw confidences, when calibrated is off"
+    )
     thresholds: dict[str, float] = Field(
-        default_factory=dict, description="per field key, e.g. {'id_number': 0.9}; overrides the default"
+        default_factory=dict,
+        description="per field key, e.g. {'id_number': 0.9}; overrides the per-kind thresholds file",
     )
     audit_sample_rate: float = Field(default=0.05, ge=0.0, le=1.0)
     review_optional_fields: bool = Field(
-        default=True, description="an optional field below its threshold also sends the document to review"
+        default=False,
+        description="an optional field below its threshold also sends the document to review "
+        "(off: it is only flagged on the field)",
+    )
+    calibrated: bool = Field(
+        default=True,
+        description="turn raw confidences into P(right) with the calibration file and compare them with "
+        "the per-kind thresholds file; off only to collect training data",
+    )
+    calibration_file: Path | None = Field(
+        default=None, description="default schemas/decide/calibration.json (bench/calibrate.py writes it)"
+    )
+    thresholds_file: Path | None = Field(
+        default=None, description="default schemas/decide/thresholds.yaml (bench/calibrate.py writes it)"
     )
 
 
@@ -38,9 +54,7 @@ class Settings(BaseSettings):
     home: Path = Field(default=Path("./dangan-data"), description="all state lives under this folder")
     db_url: str | None = Field(default=None, description="SQLAlchemy URL; default a SQLite file under home")
     workers: int = Field(default=0, ge=0, description="page worker processes; 0 = one per core")
-    drop_dir: Path = Field(
-        default=Path("./dangan-drop"), description="counter scans land in <drop_dir>/<YYYY-MM-DD>/"
-    )
+    drop_dir: Path = Field(default=Path("./dangan-drop"), description="counter scans land in <drop_dir>/<YYYY-MM-DD>/")
     search_backend: Literal["sqlite", "elasticsearch"] = "sqlite"
     es_url: str = "http://localhost:9200"
     es_index: str = "dangan-records"

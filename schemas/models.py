@@ -149,6 +149,11 @@ class ExtractedField(_Model):
     box: Box | None = None
     status: FieldStatus = FieldStatus.REVIEW
     reasons: list[str] = []
+    features: dict[str, float | str] = Field(
+        default={},
+        description="what the confidence was computed from (raw_confidence, validator, cross_check, "
+        "label_score …); the extractor may fill label_score, the decide stage fills the rest",
+    )
 
 
 class Document(_Model):

@@ -1,0 +1,127 @@
+"""The fitted calibrator: field features → P(the accepted value is right).
+
+A logistic model over named features, stored as a small JSON (format version, sha256 of its
+content) so it is read without scikit-learn and any change to the numbers is caught at load.
+One model for all field kinds, with a bias and a confidence slope per kind: kinds with few
+training errors borrow strength from the rest instead of being fitted on nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.calibration.features import FieldFeatures
+from pipeline.errors import ConfigError
+
+FORMAT_VERSION: Literal[1] = 1
+_EPS = 1e-4
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, _EPS), 1 - _EPS)
+    return math.log(p / (1 - p))
+
+
+def design_row(f: FieldFeatures) -> dict[str, float]:
+    """The named inputs of the logistic model; a name the model has no weight for adds nothing."""
+    k = f.kind.value
+    raw = _logit(f.raw_confidence)
+    chars = math.log1p(f.value_chars)
+    row = {
+        f"kind={k}": 1.0,
+        "raw_logit": raw,
+        f"raw_logit|kind={k}": raw,
+        f"validator={f.validator}": 1.0,
+        f"validator={f.validator}|kind={k}": 1.0,
+        f"cross_check={f.cross_check}": 1.0,
+        f"shape={f.shape}|kind={k}": 1.0,
+        f"key={f.key}": 1.0,
+        "label_like": float(f.label_like),
+        f"shape={f.shape}|key={f.key}": 1.0,
+        "log_chars": chars,
+        f"log_chars|kind={k}": chars,
+    }
+    if f.label_score is not None:
+        row["label_score"] = f.label_score
+    return row
+
+
+class TrainingSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch: str = Field(description="the stored --keep folder the fields came from")
+    seed: int
+    fields: int
+    wrong: int
+
+
+class Calibration(BaseModel):
+    """The artefact. `sha256` covers every other key, so an edited number fails the load."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format_version: Literal[1] = FORMAT_VERSION
+    method: Literal["logistic"] = "logistic"
+    extractor_note: str = Field(default="", description="which extractor the fields came from (git commit)")
+    trained_on: list[TrainingSource] = []
+    regularization_c: float = Field(gt=0)
+    intercept: float
+    weights: dict[str, float]
+    sha256: str = ""
+
+    def probability(self, features: FieldFeatures) -> float:
+        if features.validator == "failed":
+            # The value did not parse: it has no canonical form to accept, whatever the OCR says.
+            return 0.0
+        z = self.intercept + sum(self.weights.get(name, 0.0) * x for name, x in design_row(features).items())
+        return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
+
+    def content_hash(self) -> str:
+        body = self.model_dump(mode="json", exclude={"sha256"})
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+    def sealed(self) -> Calibration:
+        return self.model_copy(update={"sha256": self.content_hash()})
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Readers see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_calibration(model: Calibration, path: Path) -> Calibration:
+    sealed = model.sealed()
+    write_text_atomic(path, json.dumps(sealed.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n")
+    return sealed
+
+
+def load_calibration(path: Path) -> Calibration:
+    try:
+        model = Calibration.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError) as e:
+        raise ConfigError(
+            f"{path}: not a readable calibration ({e}); re-train it with `python bench/calibrate.py`"
+        ) from e
+    if model.sha256 != model.content_hash():
+        raise ConfigError(
+            f"{path}: sha256 does not match the content (edited by hand?); re-train it with `python bench/calibrate.py`"
+        )
+    return model
