@@ -36,6 +36,37 @@ def _norm(value: str | None) -> str:
     return (value or "").strip().upper()
 
 
+def _row_scores(truth: GroundTruth, predicted: dict[tuple[str, int], Document]) -> dict[str, Any]:
+    """Person-table rows: true row i against predicted row i of the same document, cell by cell."""
+    cells = cells_right = accepted = accepted_right = rows = rows_exact = extra = 0
+    for t in truth.documents:
+        d = predicted.get((t.source_file, t.first_page))
+        got = d.table_rows if d is not None else []
+        extra += max(0, len(got) - len(t.rows))
+        for i, true_row in enumerate(t.rows):
+            fields = {f.key: f for f in got[i]} if i < len(got) else {}
+            exact = True
+            for key, value in true_row.items():
+                f = fields.get(key)
+                ok = f is not None and _norm(f.normalized or f.value) == _norm(value)
+                cells += 1
+                cells_right += ok
+                exact = exact and ok
+                if f is not None and f.status is FieldStatus.ACCEPTED:
+                    accepted += 1
+                    accepted_right += ok
+            rows += 1
+            rows_exact += exact
+    return {
+        "table_rows": rows,
+        "row_cell_accuracy": round(cells_right / cells, 4) if cells else None,
+        "row_exact_rate": round(rows_exact / rows, 4) if rows else None,
+        "row_accepted_precision": round(accepted_right / accepted, 4) if accepted else None,
+        "row_accepted_cells": accepted,
+        "rows_extra": extra,
+    }
+
+
 def evaluate(truth: GroundTruth, docs: list[Document]) -> dict[str, Any]:
     predicted = {(d.rel_path, d.first_page): d for d in docs}
     expected = {(t.source_file, t.first_page): t for t in truth.documents}
@@ -93,6 +124,7 @@ def evaluate(truth: GroundTruth, docs: list[Document]) -> dict[str, Any]:
         "accepted_with_error": accepted_with_error,
         "confusions": [f"{a} -> {b}: {c}" for (a, b), c in confusions.most_common(10)],
         "top_errors": [f"{k}: {c}" for k, c in errors.most_common(5)],
+        **_row_scores(truth, predicted),
     }
 
 
@@ -173,6 +205,11 @@ def main() -> None:
         "accepted_fields",
         "straight_through_rate",
         "accepted_with_error",
+        "table_rows",
+        "row_cell_accuracy",
+        "row_exact_rate",
+        "row_accepted_precision",
+        "rows_extra",
         "pages",
         "seconds",
         "pages_per_minute",

@@ -9,6 +9,7 @@ import json
 import random
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pikepdf
@@ -18,7 +19,7 @@ from stdnum.cn import ric, uscc
 
 from pipeline.synth import FormSource, GroundTruth, generate_batch, main_synth
 from pipeline.synth.batch import SynthOutputError, plan_batch, registry_source
-from pipeline.synth.degrade import draw_params, scan
+from pipeline.synth.degrade import Rotation, draw_params, scan
 from pipeline.synth.truth import TRUTH_FILE
 from pipeline.synth.values import credit_code, format_date, make_case
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
@@ -146,17 +147,69 @@ def test_out_dir_holds_only_scans_and_truth(mixed_batch: tuple[Path, GroundTruth
     assert all("\\" not in f and not f.startswith("/") for f in truth.files())
 
 
-def test_page_ranges_match_the_files(mixed_batch: tuple[Path, GroundTruth]) -> None:
-    out, truth = mixed_batch
+def _check_page_ranges(out: Path, truth: GroundTruth) -> None:
+    """Documents and separator sheets tile every file's pages exactly, without overlap."""
     by_file: dict[str, list[tuple[int, int]]] = {}
     for doc in truth.documents:
         assert doc.last_page - doc.first_page + 1 == len(doc.pages)
         by_file.setdefault(doc.source_file, []).append((doc.first_page, doc.last_page))
+    for sep in truth.separators:
+        assert sep.page.kind == "separator"
+        by_file.setdefault(sep.source_file, []).append((sep.page_no, sep.page_no))
     for rel, ranges in by_file.items():
         ranges.sort()
         assert ranges[0][0] == 1
         assert all(prev[1] + 1 == nxt[0] for prev, nxt in itertools.pairwise(ranges))
-        assert _page_count(out / rel) == ranges[-1][1]
+        assert _page_count(out / rel) == ranges[-1][1] == truth.files()[rel]
+
+
+def test_page_ranges_match_the_files(mixed_batch: tuple[Path, GroundTruth]) -> None:
+    _check_page_ranges(*mixed_batch)
+
+
+def test_separator_sheets_sit_between_documents_and_read_back(tmp_path: Path) -> None:
+    from pipeline.barcodes import read_separator
+
+    out = tmp_path / "batch"
+    truth = generate_batch(out, 6, 12, "box", source=SOURCE, workers=1, separator_share=1.0)
+    assert truth.separators and truth.generator_version == "1.1"
+    _check_page_ranges(out, truth)
+    starts = {(d.source_file, d.first_page) for d in truth.documents}
+    for sep in truth.separators:
+        # a sheet is always followed by the first page of a document
+        assert (sep.source_file, sep.page_no + 1) in starts
+    sep = truth.separators[0]
+    path = out / sep.source_file
+    if path.suffix == ".pdf":
+        with pikepdf.open(path) as pdf:
+            (image,) = pdf.pages[sep.page_no - 1].Resources.XObject.values()
+            page = pikepdf.PdfImage(cast(pikepdf.Stream, image)).as_pil_image()
+    else:
+        with Image.open(path) as im:
+            im.seek(sep.page_no - 1)
+            page = im.convert("L")
+    grey = np.asarray(page.convert("L").rotate(-sep.page.rotation, expand=True))
+    assert read_separator(np.ascontiguousarray(grey), dpi=sep.page.dpi) is not None
+    none = generate_batch(tmp_path / "none", 6, 12, "box", source=SOURCE, workers=1, separator_share=0.0)
+    assert none.separators == []
+
+
+def test_person_tables_have_two_to_eight_valid_rows(tmp_path: Path) -> None:
+    from pipeline.extract.table_rows import PERSON_TABLES
+    from schemas.registry import get_registry
+
+    form = get_registry().form("unit_staff_change")
+    truth = generate_batch(tmp_path / "t", 3, 21, "counter", source=FormSource((form,), {}), workers=1)
+    for doc in truth.documents:
+        assert 2 <= len(doc.rows) <= 8
+        for row in doc.rows:
+            assert set(row) <= set(PERSON_TABLES["unit_staff_change"])
+            assert ric.is_valid(row["id_number"]) and row["change_type"] in ("增加", "减少")
+            assert date.fromisoformat(row["change_date"]) <= date.fromisoformat(doc.fields["form_date"])
+        # the document is filed under its first person; birth dates live only in the IDs
+        assert all(doc.fields[k] == v for k, v in doc.rows[0].items())
+        assert "birth_date" not in doc.fields
+        assert len({r["id_number"] for r in doc.rows}) == len(doc.rows)
 
 
 def test_page_dpi_and_rotation_are_true(mixed_batch: tuple[Path, GroundTruth]) -> None:
@@ -258,7 +311,7 @@ def test_main_synth_writes_a_batch(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 @pytest.mark.parametrize(("rotation", "skew"), [(0, 2.0), (0, -2.0), (0, 0.5), (90, 0.0), (270, 0.0)])
-def test_scan_applies_skew_and_rotation_clockwise(rotation: int, skew: float) -> None:
+def test_scan_applies_skew_and_rotation_clockwise(rotation: Rotation, skew: float) -> None:
     page = Image.new("RGB", (400, 300), "white")
     page.paste((0, 0, 0), (50, 148, 350, 152))  # a horizontal bar through the centre
     page.paste((0, 0, 0), (20, 20, 40, 40))  # a mark in the top-left corner

@@ -45,6 +45,12 @@ Those keys describe one person per row; on the document they mirror the first ro
 # Lines where the table ends: the remarks and sign-off every form closes with.
 _STOP_WORDS = ("备注", "经办人", "盖章", "日期", "负责人", "审核")
 _FAILED_CHECK = 0.3
+# A monthly contribution base outside this range (yuan) is a misread, not a wage: 1.00 or 22005030.10.
+_BASE_RANGE = (300.0, 100_000.0)
+# Handwriting jitter reads as dots and commas inside a row of digits boxes.
+_ID_NOISE = re.compile(r"[\s.,·:;'`\-]")
+# Where OCR ran two cells together without a space: a run of digits against a run of Han characters.
+_SCRIPT_CHANGE = re.compile(r"(?<=[0-9Xx.])(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?=[0-9])")
 _MIN_HEADER_COLUMNS = 3
 
 
@@ -67,7 +73,7 @@ def table_columns(form: FormSpec) -> list[FieldSpec]:
 def _parse(spec: FieldSpec, raw: str) -> tuple[str | None, float, str | None, bool]:
     """(normalised, confidence factor, reason, repaired) for one cell."""
     if spec.kind is FieldKind.ID_NUMBER:
-        value, repaired = v.parse_id_number(raw)
+        value, repaired = v.parse_id_number(_ID_NOISE.sub("", raw))
         if value is None:
             return None, _FAILED_CHECK, "ID number fails the GB 11643 check", False
         return value, 0.9 if repaired else 1.0, "repaired OCR confusion" if repaired else None, repaired
@@ -77,8 +83,12 @@ def _parse(spec: FieldSpec, raw: str) -> tuple[str | None, float, str | None, bo
         FieldKind.AMOUNT: v.parse_amount,
         FieldKind.DATE: lambda s: d.isoformat() if (d := v.parse_date(s)) else None,
     }
+    if spec.kind is FieldKind.AMOUNT and raw.count(".") > 1:
+        return None, _FAILED_CHECK, "amount has more than one decimal point", False  # two cells run together
     if spec.kind in parsers:
         value = parsers[spec.kind](raw)
+        if value and spec.key == "contribution_base" and not _BASE_RANGE[0] <= float(value) <= _BASE_RANGE[1]:
+            return None, _FAILED_CHECK, "contribution base outside the plausible range", False
         return (value, 1.0, None, False) if value else (None, _FAILED_CHECK, f"{spec.kind.value} not recognised", False)
     if spec.choices:
         text = raw.strip()
@@ -149,9 +159,13 @@ def _lines(words: list[Word]) -> list[list[Word]]:
     return [sorted(line, key=lambda w: w.box[0]) for line in lines]
 
 
-def _split(word: Word) -> list[Word]:
-    """A word OCR ran across two cells ("男 110105…") back into its parts, boxes shared by length."""
+def _split(word: Word, columns: list[_Column]) -> list[Word]:
+    """A word OCR ran across two cells ("男 110105…", "…1234增加") back into its parts, boxes shared by
+    length. Only a word whose box covers more than one column's centre is cut at a change of script."""
     parts = word.text.split()
+    spans_columns = sum(word.box[0] <= c.centre <= word.box[2] for c in columns) > 1
+    if spans_columns:
+        parts = [piece for part in parts for piece in _SCRIPT_CHANGE.split(part) if piece]
     if len(parts) < 2:
         return [word]
     total = sum(len(p) for p in parts)
@@ -168,10 +182,16 @@ def _split(word: Word) -> list[Word]:
 def _route(line: list[Word], columns: list[_Column]) -> dict[str, list[Word]]:
     """Column key → the words of one line that belong to it."""
     cells: dict[str, list[Word]] = {}
-    for word in (part for w in line for part in _split(w)):
+    first_value = next((c for c in columns if c.key != SEQ_KEY), columns[0])
+    for word in (part for w in line for part in _split(w, columns)):
         mid = (word.box[0] + word.box[2]) / 2
-        by_distance = sorted(columns, key=lambda c: abs(c.centre - mid))
-        taker = next((c for c in by_distance if _accepts(c, word.text)), by_distance[0])
+        if re.fullmatch(r"\d{1,2}", word.text.strip()) and mid < first_value.x0:
+            continue  # the row's printed or written number, header read or not
+        # only the columns either side of the word may take it: a misread value must not wander off
+        left = [c for c in columns if c.centre <= mid]
+        right = [c for c in columns if c.centre > mid]
+        near = sorted([*left[-1:], *right[:1]], key=lambda c: abs(c.centre - mid))
+        taker = next((c for c in near if _accepts(c, word.text)), near[0])
         cells.setdefault(taker.key, []).append(word)
     return cells
 

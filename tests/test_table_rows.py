@@ -1,0 +1,224 @@
+"""Person-table rows of 参保单位人员增加减少表: every row read from word boxes, IDs checked per row."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bench.accuracy import evaluate
+from pipeline.extract.table_rows import PERSON_TABLES, extract_table_rows, mirror_first_row, table_columns
+from pipeline.synth import GroundTruth
+from pipeline.synth.truth import DocumentTruth, PageTruth
+from pipeline.synth.values import id_number
+from schemas.models import Document, ExtractedField, FieldStatus, OcrPage, Word
+from schemas.registry import get_registry
+
+FORM = get_registry().form("unit_staff_change")
+RNG = random.Random(7)
+IDS = [
+    id_number(RNG, date(1980, 3, 4), "男"),
+    id_number(RNG, date(1991, 11, 30), "女"),
+    id_number(RNG, date(1975, 1, 9), "男"),
+]
+# x centres of the printed columns: 序号 姓名 性别 身份证号 增减类型 变动时间 缴费基数
+X = {"seq": 260, "name": 480, "sex": 690, "id": 1100, "type": 1560, "date": 1850, "base": 2150}
+
+
+def _w(text: str, x: float, y: float, conf: float = 0.95) -> Word:
+    half = max(20, 22 * len(text))
+    return Word(text=text, box=(round(x - half), round(y - 25), round(x + half), round(y + 25)), confidence=conf)
+
+
+def _page(rows: list[list[Word]], *, header_y: int = 1000) -> OcrPage:
+    header = [
+        _w("序号", X["seq"], header_y),
+        _w("姓名", X["name"], header_y),
+        _w("性别", X["sex"], header_y),
+        _w("身份证号码", X["id"], header_y),
+        _w("变动类型", X["type"], header_y),
+        _w("变动时间", X["date"], header_y),
+        _w("缴费基数", X["base"], header_y),
+    ]
+    above = [_w("参保单位人员增加减少表", 1240, 200), _w("单位名称", 400, 500), _w("某某科技有限公司", 1200, 500)]
+    below = [
+        _w("备注", 300, header_y + 130 * (len(rows) + 2)),
+        _w("经办人（签字）：", 400, header_y + 130 * (len(rows) + 4)),
+    ]
+    words = [*above, *header, *(w for row in rows for w in row), *below]
+    return OcrPage(engine="test", engine_version="1", width=2480, height=3508, words=words)
+
+
+def _row(n: int, y: int, name: str, sex: str, ident: str, kind: str, when: str, base: str) -> list[Word]:
+    return [
+        _w(str(n), X["seq"], y),
+        _w(name, X["name"] - 30, y),  # handwriting sits off-centre
+        _w(sex, X["sex"], y),
+        _w(ident, X["id"] - 60, y),
+        _w(kind, X["type"], y),
+        _w(when, X["date"] + 20, y),
+        _w(base, X["base"], y),
+    ]
+
+
+def _values(row: list[ExtractedField]) -> dict[str, str | None]:
+    return {f.key: f.normalized for f in row}
+
+
+def test_the_table_columns_come_from_the_registry() -> None:
+    assert [s.key for s in table_columns(FORM)] == list(PERSON_TABLES["unit_staff_change"])
+    assert table_columns(get_registry().form("personal_registration")) == []
+
+
+def test_every_row_is_read_with_its_own_checked_id() -> None:
+    page = _page(
+        [
+            _row(1, 1130, "张伟", "男", IDS[0], "增加", "2015年3月2日", "4,500.00"),
+            _row(2, 1260, "阿依古丽·买买提", "女", IDS[1], "减少", "2015.03.20", "3800元"),
+            _row(3, 1390, "李强", "男", IDS[2], "增加", "2015-02-27", "¥12,000.50"),
+        ]
+    )
+    rows = extract_table_rows(FORM, [(1, page)])
+    assert [_values(r) for r in rows] == [
+        {
+            "name": "张伟",
+            "sex": "男",
+            "id_number": IDS[0],
+            "change_type": "增加",
+            "change_date": "2015-03-02",
+            "contribution_base": "4500.00",
+        },
+        {
+            "name": "阿依古丽·买买提",
+            "sex": "女",
+            "id_number": IDS[1],
+            "change_type": "减少",
+            "change_date": "2015-03-20",
+            "contribution_base": "3800.00",
+        },
+        {
+            "name": "李强",
+            "sex": "男",
+            "id_number": IDS[2],
+            "change_type": "增加",
+            "change_date": "2015-02-27",
+            "contribution_base": "12000.50",
+        },
+    ]
+    assert all(f.page_no == 1 and f.box is not None for r in rows for f in r)
+
+
+def test_a_failing_id_is_kept_for_review_and_a_wrong_sex_is_flagged() -> None:
+    broken = IDS[0][:-1] + ("0" if IDS[0][-1] != "0" else "1")
+    page = _page(
+        [
+            _row(1, 1130, "张伟", "男", broken, "增加", "2015年3月2日", "4500"),
+            _row(2, 1260, "王芳", "男", IDS[1], "减少", "2015.03.20", "3800"),  # the ID says female
+        ]
+    )
+    first, second = extract_table_rows(FORM, [(1, page)])
+    ident = {f.key: f for f in first}["id_number"]
+    assert ident.normalized is None and ident.value == broken
+    assert "GB 11643" in ident.reasons[0]
+    by_key = {f.key: f for f in second}
+    assert by_key["id_number"].normalized == IDS[1]
+    assert "sex disagrees with the ID number" in by_key["sex"].reasons
+    assert by_key["sex"].confidence < 0.95 * 0.6
+
+
+def test_cells_merged_by_ocr_are_split_and_stray_lines_are_not_rows() -> None:
+    merged = [
+        _w("1", X["seq"], 1130),
+        _w("张伟", X["name"], 1130),
+        Word(text=f"男 {IDS[0]}", box=(660, 1105, 1500, 1155), confidence=0.9),
+        _w("增加", X["type"], 1130),
+    ]
+    stray = [_w("3", X["seq"], 1260)]  # an empty printed row with only its number
+    rows = extract_table_rows(FORM, [(1, _page([merged, stray]))])
+    assert len(rows) == 1
+    assert _values(rows[0]) == {"name": "张伟", "sex": "男", "id_number": IDS[0], "change_type": "增加"}
+
+
+def test_a_page_without_the_table_header_gives_no_rows() -> None:
+    page = OcrPage(
+        engine="t", engine_version="1", width=2480, height=3508, words=[_w("姓名", 300, 500), _w("张伟", 600, 500)]
+    )
+    assert extract_table_rows(FORM, [(1, page)]) == []
+
+
+def test_the_document_is_filed_under_the_first_row() -> None:
+    header = ExtractedField(key="unit_name", label="单位名称", value="某公司", normalized="某公司")
+    wrong = ExtractedField(key="id_number", label="公民身份号码", value="x", status=FieldStatus.MISSING)
+    row = [
+        ExtractedField(key="id_number", label="公民身份号码", value=IDS[0], normalized=IDS[0]),
+        ExtractedField(key="name", label="姓名", value="张伟", normalized="张伟"),
+    ]
+    merged = mirror_first_row([header, wrong], [row])
+    assert [(f.key, f.normalized) for f in merged] == [("unit_name", "某公司"), ("id_number", IDS[0]), ("name", "张伟")]
+    assert mirror_first_row([header], []) == [header]
+
+
+def test_the_benchmark_scores_rows_cell_by_cell() -> None:
+    page = PageTruth(kind="form", rotation=0, skew_deg=0.0, dpi=300)
+    truth = GroundTruth(
+        seed=1,
+        documents=[
+            DocumentTruth(
+                doc_index=0,
+                source_file="a.pdf",
+                first_page=1,
+                last_page=1,
+                form_id="unit_staff_change",
+                form_title="参保单位人员增加减少表",
+                title_printed="参保单位人员增加减少表",
+                fields={},
+                pages=[page],
+                rows=[{"name": "张伟", "id_number": IDS[0]}, {"name": "王芳", "id_number": IDS[1]}],
+            )
+        ],
+    )
+
+    def cell(key: str, value: str, status: FieldStatus) -> ExtractedField:
+        return ExtractedField(key=key, label=key, value=value, normalized=value, status=status)
+
+    doc = Document(
+        doc_id="d",
+        batch_id="b",
+        file_id="f",
+        rel_path="a.pdf",
+        first_page=1,
+        last_page=1,
+        table_rows=[
+            [cell("name", "张伟", FieldStatus.ACCEPTED), cell("id_number", IDS[0], FieldStatus.ACCEPTED)],
+            [cell("name", "王方", FieldStatus.ACCEPTED), cell("id_number", IDS[1], FieldStatus.REVIEW)],
+            [cell("name", "多余", FieldStatus.REVIEW)],
+        ],
+    )
+    result = evaluate(truth, [doc])
+    assert result["table_rows"] == 2
+    assert result["row_cell_accuracy"] == 0.75
+    assert result["row_exact_rate"] == 0.5
+    assert result["row_accepted_precision"] == round(2 / 3, 4)
+    assert result["rows_extra"] == 1
+
+
+@pytest.mark.ocr
+def test_rows_of_a_generated_form_survive_real_ocr(tmp_path: Path) -> None:
+    from pipeline.run import ingest_batch
+    from pipeline.settings import Settings
+    from pipeline.store import open_store
+    from pipeline.synth.batch import FormSource, generate_batch
+
+    batch = tmp_path / "batch"
+    truth = generate_batch(batch, 1, 31, "counter", source=FormSource((FORM,), {}), workers=1)
+    settings = Settings(home=tmp_path / "home", workers=1)
+    summary = ingest_batch(batch, settings, show_progress=False)
+    store = open_store(settings.database_url)
+    try:
+        result = evaluate(truth, store.documents(summary.batch_id))
+    finally:
+        store.close()
+    assert result["table_rows"] == len(truth.documents[0].rows) >= 2
+    assert result["row_cell_accuracy"] >= 0.8
