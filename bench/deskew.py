@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import pagegen
 
-from pipeline.ocr.tesseract_engine import detect_orientation
 from pipeline.preprocess import (
     deskew,
+    detect_rotation,
     effective_dpi,
     estimate_skew,
     is_blank,
@@ -33,7 +33,6 @@ from pipeline.preprocess import (
     rotate,
     text_is_horizontal,
 )
-from pipeline.preprocess.orientation import upright_by_osd, upright_by_rapidocr
 
 
 def _p(values: list[float], q: float) -> float:
@@ -42,9 +41,9 @@ def _p(values: list[float], q: float) -> float:
 
 def run(pages: int, dpi: float, seed: int) -> dict[str, object]:
     rng = random.Random(seed)
-    times: dict[str, list[float]] = {k: [] for k in ("dpi", "direction", "osd", "rapidocr", "skew", "deskew", "blank")}
+    times: dict[str, list[float]] = {k: [] for k in ("dpi", "direction", "lines", "osd", "skew", "deskew", "blank")}
     residual: list[float] = []
-    correct = {"direction": 0, "osd_alone (pipeline default)": 0, "direction+osd": 0, "direction+rapidocr": 0}
+    correct = {"direction": 0, "lines (pipeline default)": 0, "osd_alone": 0}
     blank_wrong = 0
     for i in range(pages):
         upright = pagegen.scanner_noise(pagegen.render_form(dpi=dpi, seed=seed * 1000 + i), seed=i)
@@ -62,19 +61,14 @@ def run(pages: int, dpi: float, seed: int) -> dict[str, object]:
         times["direction"].append(time.perf_counter() - t)
         base = 90 if horizontal is False else 0
         correct["direction"] += int((base in (0, 180)) == (truth in (0, 180)) if horizontal is not None else 0)
-        level = rotate(work, base)
 
         t = time.perf_counter()
-        osd_all = detect_orientation(work)
-        flip_osd = upright_by_osd(level)
+        correct["lines (pipeline default)"] += int(detect_rotation(work, "lines") == truth)
+        times["lines"].append(time.perf_counter() - t)
+
+        t = time.perf_counter()
+        correct["osd_alone"] += int(detect_rotation(work, "osd") == truth)
         times["osd"].append(time.perf_counter() - t)
-        correct["osd_alone (pipeline default)"] += int(osd_all == truth)
-        correct["direction+osd"] += int((base + (flip_osd or 0)) % 360 == truth)
-
-        t = time.perf_counter()
-        flip_rapid = upright_by_rapidocr(level)
-        times["rapidocr"].append(time.perf_counter() - t)
-        correct["direction+rapidocr"] += int((base + (flip_rapid or 0)) % 360 == truth)
 
         fixed = rotate(work, truth)  # skew is measured on the truly upright page, apart from orientation errors
         t = time.perf_counter()

@@ -16,6 +16,7 @@ from pipeline.preprocess import (
     preprocess_page,
     text_is_horizontal,
 )
+from pipeline.preprocess.orientation import line_crops, upright_vote
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +48,20 @@ def test_level_page_reports_no_skew(form: np.ndarray) -> None:
 def test_text_line_direction(font_index: int, turn: int) -> None:
     page = skew(render_form(dpi=100, seed=font_index, font_path=FONTS[font_index]), 1.5)
     assert text_is_horizontal(rotate_quarter(page, turn)) is (turn in (0, 180))
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize("turn", [0, 180])
+def test_line_classifier_votes_upright_or_upside_down(turn: int) -> None:
+    page = skew(render_form(dpi=150, seed=7, font_path=FONTS[-1]), 1.0)
+    vote = upright_vote(rotate_quarter(page, turn))
+    assert vote > 0.5 if turn == 0 else vote < -0.5
+
+
+def test_no_lines_no_vote() -> None:
+    w, h = a4_size(100)
+    assert line_crops(np.full((h, w, 3), 255, np.uint8)) == []
+    assert upright_vote(np.full((h, w, 3), 255, np.uint8)) == 0.0
 
 
 @pytest.mark.ocr

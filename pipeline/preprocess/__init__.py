@@ -31,7 +31,7 @@ __all__ = [
 
 
 def preprocess_page(
-    img: np.ndarray, source_dpi: float, upright_method: UprightMethod = "osd"
+    img: np.ndarray, source_dpi: float, upright_method: UprightMethod = "lines"
 ) -> tuple[np.ndarray, PreprocessInfo]:
     """The 300-DPI, upright, level working image of a page and what was done to it.
 
