@@ -33,7 +33,10 @@ from pipeline.calibration.thresholds import Thresholds, choose_thresholds, save_
 from pipeline.calibration.train import fit_calibration
 from pipeline.settings import DecideSettings
 
-TRAIN = ("1001:80@/tmp/train1001", "2101:10@/tmp/cal2101", "2102:10@/tmp/cal2102", "2103:10@/tmp/cal2103")
+TRAIN = (
+    "1001:80@/tmp/train1001",
+    *(f"{seed}:10@/tmp/cal{seed}" for seed in range(2101, 2107)),
+)
 HELDOUT = "90001:40@/tmp/acc40"
 FIRST_RESERVED_SEED = 90100  # seeds from here on are kept for the final benchmark
 BINS = 10

@@ -16,9 +16,10 @@ from pipeline.calibration.features import (
     cross_checks,
     field_features,
     is_label_like,
+    value_ending,
     value_shape,
 )
-from pipeline.calibration.model import Calibration, load_calibration, save_calibration
+from pipeline.calibration.model import Calibration, design_row, load_calibration, save_calibration, typical_endings
 from pipeline.calibration.thresholds import (
     choose_threshold,
     choose_thresholds,
@@ -113,6 +114,23 @@ def test_value_shape_and_label_like() -> None:
     assert value_shape("") == "empty"
     assert is_label_like("单位")  # part of 单位名称
     assert not is_label_like("王娟真")
+
+
+def test_typical_endings_are_learned_per_key() -> None:
+    assert value_ending("成都市明德纺织厂") == "厂" and value_ending("2013.05.12") == "#" and value_ending("") == ""
+    right = (
+        [("成都市明德纺织厂", True)] * 10 + [("上海市恒通商贸有限公司", True)] * 10 + [("成都市明德纺织", False)] * 5
+    )
+    samples = [
+        (_features(FieldKind.TEXT, 0.95, key="unit_name").model_copy(update={"ending": value_ending(v)}), ok)
+        for v, ok in right
+    ]
+    endings = typical_endings(samples)
+    assert endings == {"unit_name": ["厂", "司"]}  # the wrong values' 织 is not learned
+    cut = samples[-1][0]
+    assert design_row(cut, endings)["ending=atypical|key=unit_name"] == 1.0
+    assert "ending=typical|key=unit_name" in design_row(samples[0][0], endings)
+    assert not any(k.startswith("ending=") for k in design_row(cut, {}))  # too few values: no opinion
 
 
 def test_same_value_is_the_benchmark_comparison() -> None:

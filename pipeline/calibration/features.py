@@ -12,7 +12,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from classifiers.text import normalize_text
 from pipeline.extract import validators as v
@@ -48,6 +48,7 @@ class FieldFeatures(BaseModel):
     cross_check: CrossCheck
     value_chars: int
     shape: Shape
+    ending: str = Field(default="", description="last character of the value, every digit as #")
     label_like: bool = False
     label_score: float | None = None
 
@@ -56,6 +57,7 @@ class FieldFeatures(BaseModel):
             "kind": self.kind.value,
             "shape": self.shape,
             "label_like": float(self.label_like),
+            "ending": self.ending,
             RAW_CONFIDENCE: self.raw_confidence,
             "validator": self.validator,
             "cross_check": self.cross_check,
@@ -93,6 +95,14 @@ def is_label_like(value: str) -> bool:
     """A value that is (part of) a printed label, such as 单位 of 单位名称: the label, not a value."""
     text = normalize_text(value)
     return bool(text) and any(text in label or label in text for label in _label_words())
+
+
+def value_ending(value: str) -> str:
+    """The last character, digits as one class: a unit name cut short ends in 纺织, not 厂 or 公司."""
+    text = normalize_text(value)
+    if not text:
+        return ""
+    return "#" if text[-1].isdigit() else text[-1]
 
 
 def _validator(field: ExtractedField, kind: FieldKind) -> Validator:
@@ -164,6 +174,7 @@ def field_features(field: ExtractedField, spec: FieldSpec | None, cross: CrossCh
         cross_check=cross,
         value_chars=len(normalize_text(field.value or "")),
         shape=value_shape(field.value or ""),
+        ending=value_ending(field.value or ""),
         label_like=is_label_like(field.value or ""),
         label_score=float(label_score) if label_score is not None else None,
     )

@@ -11,28 +11,30 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from pipeline.calibration.dataset import Sample
-from pipeline.calibration.model import Calibration, TrainingSource, design_row
+from pipeline.calibration.model import Calibration, TrainingSource, design_row, typical_endings
 
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
 
 
-def _fit(samples: Sequence[Sample], c: float) -> tuple[DictVectorizer, LogisticRegression]:
+def _fit(samples: Sequence[Sample], c: float) -> Calibration:
     # A value that failed its validator is never accepted (probability 0 by rule): nothing to learn.
     samples = [s for s in samples if s.features.validator != "failed"]
+    endings = typical_endings((s.features, s.right) for s in samples)
     vec = DictVectorizer(sparse=False)
-    x = vec.fit_transform([design_row(s.features) for s in samples])
+    x = vec.fit_transform([design_row(s.features, endings) for s in samples])
     y = np.array([s.right for s in samples], dtype=int)
     if len(set(y)) < 2:
         raise ValueError("training fields are all right or all wrong: nothing to calibrate on")
     model = LogisticRegression(C=c, max_iter=5000)
     model.fit(x, y)
-    return vec, model
-
-
-def _as_calibration(vec: DictVectorizer, model: LogisticRegression, c: float) -> Calibration:
     names = vec.get_feature_names_out()
     weights = {str(n): round(float(w), 6) for n, w in zip(names, model.coef_[0], strict=True) if w != 0.0}
-    return Calibration(regularization_c=c, intercept=round(float(model.intercept_[0]), 6), weights=weights)
+    return Calibration(
+        regularization_c=c,
+        intercept=round(float(model.intercept_[0]), 6),
+        weights=weights,
+        typical_endings=endings,
+    )
 
 
 def out_of_fold(samples: Sequence[Sample], c: float, folds: int = 5) -> list[float]:
@@ -41,7 +43,7 @@ def out_of_fold(samples: Sequence[Sample], c: float, folds: int = 5) -> list[flo
     probs = [0.0] * len(samples)
     splitter = GroupKFold(n_splits=min(folds, len(set(groups))))
     for train_idx, test_idx in splitter.split(np.zeros(len(samples)), groups=groups):
-        cal = _as_calibration(*_fit([samples[i] for i in train_idx], c), c)
+        cal = _fit([samples[i] for i in train_idx], c)
         for i in test_idx:
             probs[i] = cal.probability(samples[i].features)
     return probs
@@ -64,6 +66,6 @@ def fit_calibration(
         probs = out_of_fold(samples, c)
         scored.append((log_loss(probs, right), c, probs))
     _, best_c, best_probs = min(scored, key=lambda t: (t[0], t[1]))
-    cal = _as_calibration(*_fit(samples, best_c), best_c)
+    cal = _fit(samples, best_c)
     cal = cal.model_copy(update={"trained_on": sources, "extractor_note": extractor_note})
     return cal, best_probs
