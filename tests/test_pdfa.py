@@ -18,6 +18,7 @@ import pypdf
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from pipeline.archive.image_pages import read_png
 from pipeline.archive.pdf_fonts import parse_to_unicode, to_unicode_cmap
 from pipeline.archive.pdfa import PdfMetadata, image_dpis, sha256_file, write_pdfa
 from pipeline.archive.text_layer import glyphless_font_program, layer_content
@@ -278,3 +279,23 @@ def test_to_unicode_cmap_round_trip():
     many = {cid: chr(0x4E00 + cid) for cid in range(1, 251)}  # more than one 100-entry block
     assert parse_to_unicode(to_unicode_cmap(many)) == many
     assert parse_to_unicode(to_unicode_cmap({28824: "社", 9889: "𠮷"})) == {28824: "社", 9889: "𠮷"}
+
+
+def test_png_pages_are_embedded_byte_for_byte(written):
+    out, pages = written
+    with pikepdf.open(out) as pdf:
+        for page, (image_path, _ocr) in zip(pdf.pages, pages, strict=True):
+            (image,) = page.get_images().values()
+            png = read_png(image_path)
+            assert png is not None and image.read_raw_bytes() == png.idat
+            assert image.Filter == "/FlateDecode" and image.DecodeParms.Predictor == 15
+
+
+def test_only_plain_8_bit_pngs_pass_through(tmp_path):
+    for mode, passes in (("L", True), ("RGB", True), ("RGBA", False), ("P", False), ("1", False)):
+        path = tmp_path / f"{mode}.png"
+        Image.new(mode, (8, 4)).save(path)
+        assert (read_png(path) is not None) is passes, mode
+    jpeg = tmp_path / "page.jpg"
+    Image.new("RGB", (8, 4)).save(jpeg)
+    assert read_png(jpeg) is None

@@ -1,7 +1,7 @@
 """One PDF/A-2b file per document: the 300-DPI page images with our OCR text laid invisibly on top.
 
-Route: the page PNGs become an image-only PDF (img2pdf embeds them losslessly, each page sized
-so its image is exactly 300 DPI); `text_layer` lays the `OcrPage` results the OCR stage already
+Route: the page PNGs become an image-only PDF (`image_pages` copies their compressed data in as
+it is, each page sized so its image is exactly 300 DPI); `text_layer` lays the `OcrPage` results the OCR stage already
 produced on each page in a glyphless font (each page is recognised once, never again here); the
 archive metadata is written; pikepdf's PDF/A writer adds the sRGB output intent and the PDF/A-2b
 declaration, saves, and validates the written bytes. No Ghostscript, no image re-encoding, and
@@ -20,11 +20,11 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
-import img2pdf
 import pikepdf
 import pikepdf.pdfa
 from PIL import Image
 
+from pipeline.archive.image_pages import image_pdf
 from pipeline.archive.pdf_metadata import PdfMetadata, apply_metadata
 from pipeline.archive.text_layer import add_text_layers
 from pipeline.errors import ArchiveError
@@ -36,7 +36,6 @@ DPI = 300
 PDFA_FLAVOUR = "2b"
 CREATOR_TOOL = "Dangan (text layer from the pipeline's own OCR)"
 _DPI_TOLERANCE = 0.5
-_PDF_IMAGE_MODES = {"1", "L", "RGB", "CMYK"}
 _HASH_CHUNK = 1 << 20
 
 __all__ = ["DPI", "PdfMetadata", "image_dpis", "sha256_file", "write_pdfa"]
@@ -89,31 +88,8 @@ def _check_inputs(pages: Sequence[tuple[Path, OcrPage]], out_path: Path) -> None
             )
 
 
-def _pdf_ready_image(image_path: Path, work: Path, number: int) -> Path:
-    """The image itself when img2pdf can embed it losslessly as is, else an 8-bit copy."""
-    with Image.open(image_path) as im:
-        if im.format == "PNG" and im.mode in _PDF_IMAGE_MODES and "transparency" not in im.info:
-            return image_path
-        # Alpha, palettes and 16-bit modes: flatten to what PDF/A images carry without masks.
-        target = "L" if im.mode in ("I;16", "I", "LA", "L") else "RGB"
-        converted = im.convert(target)
-        copy = work / f"page-{number:04d}.png"
-        converted.save(copy, dpi=(DPI, DPI))
-        return copy
-
-
-def _image_pdf(pages: Sequence[tuple[Path, OcrPage]], work: Path) -> Path:
-    images = [str(_pdf_ready_image(path, work, n)) for n, (path, _ocr) in enumerate(pages, start=1)]
-    pdf_bytes = img2pdf.convert(images, layout_fun=img2pdf.get_fixed_dpi_layout_fun((DPI, DPI)))
-    out = work / "images.pdf"
-    out.write_bytes(pdf_bytes)
-    return out
-
-
-def _assemble(image_pdf: Path, pages: Sequence[tuple[Path, OcrPage]], meta: PdfMetadata, dest: Path) -> None:
-    with pikepdf.open(image_pdf) as pdf:
-        if len(pdf.pages) != len(pages):
-            raise RuntimeError(f"img2pdf wrote {len(pdf.pages)} pages for {len(pages)} images")
+def _assemble(pages: Sequence[tuple[Path, OcrPage]], meta: PdfMetadata, work: Path, dest: Path) -> None:
+    with image_pdf([path for path, _ocr in pages], DPI, work) as pdf:
         for number, (x_dpi, y_dpi) in enumerate(image_dpis(pdf), start=1):
             if abs(x_dpi - DPI) > _DPI_TOLERANCE or abs(y_dpi - DPI) > _DPI_TOLERANCE:
                 raise RuntimeError(f"page {number} image is {x_dpi:.1f}x{y_dpi:.1f} DPI, not {DPI}")
@@ -149,8 +125,7 @@ def write_pdfa(pages: Sequence[tuple[Path, OcrPage]], out_path: Path, meta: PdfM
     renamed = False
     try:
         with tempfile.TemporaryDirectory(prefix="dangan-pdfa-") as work_dir:
-            work = Path(work_dir)
-            _assemble(_image_pdf(pages, work), pages, meta, tmp)
+            _assemble(pages, meta, Path(work_dir), tmp)
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, out_path)

@@ -1,0 +1,173 @@
+"""Throughput: whole-pipeline time per page against the OCR engine's own time on the same pages.
+
+    .venv/bin/python bench/throughput.py [--docs 6] [--seed 4711] [--no-scaling]
+
+Generates a batch (seed below 90000), ingests it with one worker while timing every stage in
+process, then runs the engine alone (RapidOCR `recognize`, one thread) on the very working images
+that run wrote, and finally ingests the batch again with two workers into a fresh home. The
+machine is shared and noisy, so all three run back to back and the results are printed as ratios:
+pipeline / engine (design bar <= 1.15) and 1-worker / 2-worker time (ideal 2.0). Blank pages are
+not recognised by the pipeline, so the engine's time counts the pages it actually reads.
+Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+import pipeline.pages
+import pipeline.preprocess
+import pipeline.steps
+from pipeline.ocr.factory import get_engine
+from pipeline.ocr.rapidocr_engine import RapidOcrEngine
+from pipeline.run import ingest_batch
+from pipeline.settings import Settings
+from pipeline.store import open_store
+from pipeline.synth import generate_batch
+
+Timings = dict[str, float]
+
+# (module, attribute, stage name): what the one-worker run times, in the order of the table
+_TIMED: list[tuple[Any, str, str]] = [
+    (pipeline.steps, "plan_batch", "plan (discover, probe)"),
+    (pipeline.pages, "load_page", "load page"),
+    (pipeline.preprocess, "normalize_dpi", "preprocess: dpi"),
+    (pipeline.preprocess, "is_blank", "preprocess: blank"),
+    (pipeline.preprocess, "detect_rotation", "preprocess: orientation"),
+    (pipeline.preprocess, "rotate", "preprocess: rotate"),
+    (pipeline.preprocess, "estimate_skew", "preprocess: skew"),
+    (pipeline.preprocess, "deskew", "preprocess: deskew"),
+    (pipeline.pages.cv2, "imwrite", "write working png"),
+    (RapidOcrEngine, "recognize", "ocr (engine)"),
+    (pipeline.steps, "save_page_outcome", "catalogue: save page"),
+    (pipeline.steps, "run_assemble", "assemble (separate, classify, extract, decide)"),
+    (pipeline.steps, "number_records", "number records"),
+    (pipeline.steps, "run_archive", "pdf/a"),
+    (pipeline.steps, "index_batch", "index"),
+    (pipeline.steps, "queue_reviews", "queue reviews"),
+]
+
+
+@contextmanager
+def _timed_stages(timings: Timings) -> Iterator[None]:
+    """Wrap each stage function so the in-process (one worker) run adds up its time per stage."""
+    saved = []
+    for owner, attr, name in _TIMED:
+        real = getattr(owner, attr)
+        saved.append((owner, attr, real))
+
+        def wrapper(*args: Any, _real: Callable[..., Any] = real, _name: str = name, **kw: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return _real(*args, **kw)
+            finally:
+                timings[_name] += time.perf_counter() - started
+
+        setattr(owner, attr, wrapper)
+    try:
+        yield
+    finally:
+        for owner, attr, real in reversed(saved):
+            setattr(owner, attr, real)
+
+
+def _ingest(batch: Path, home: Path, workers: int) -> tuple[float, int, str]:
+    """(seconds, pages recognised, batch id); pages count every page read, even of a file that a
+    later stage quarantined."""
+    settings = Settings(home=home, workers=workers)
+    started = time.perf_counter()
+    summary = ingest_batch(batch, settings, show_progress=False)
+    seconds = time.perf_counter() - started
+    store = open_store(settings.database_url)
+    try:
+        pages = sum(len(store.pages(f.file_id)) for f in store.source_files(summary.batch_id))
+    finally:
+        store.close()
+    return seconds, pages, summary.batch_id
+
+
+def _engine_alone(home: Path, batch_id: str) -> tuple[float, int]:
+    """Seconds RapidOCR alone spends on the working images the pipeline recognised, and their count."""
+    store = open_store(Settings(home=home).database_url)
+    try:
+        pages = [p for f in store.source_files(batch_id) for p in store.pages(f.file_id)]
+    finally:
+        store.close()
+    engine = get_engine()
+    total = 0.0
+    read = 0
+    for page in pages:
+        if page.preprocess.is_blank:
+            continue
+        image = cv2.imread(page.page.image_path, cv2.IMREAD_UNCHANGED)
+        if image is None:
+            raise OSError(f"cannot read working image {page.page.image_path}")
+        started = time.perf_counter()
+        engine.recognize(image)
+        total += time.perf_counter() - started
+        read += 1
+    return total, read
+
+
+def run(docs: int, seed: int, scaling: bool) -> dict[str, Any]:
+    work = Path(tempfile.mkdtemp(prefix="dangan-throughput-"))
+    try:
+        batch = work / "batch"
+        generate_batch(batch, docs, seed)
+        get_engine()  # models load once per worker; the pool's workers pay it too, in the scaling run
+        timings: Timings = defaultdict(float)
+        with _timed_stages(timings):
+            one_worker, pages, batch_id = _ingest(batch, work / "home1", 1)
+        engine_seconds, recognised = _engine_alone(work / "home1", batch_id)
+        two_workers = _ingest(batch, work / "home2", 2)[0] if scaling else None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    staged = sum(timings.values())  # no timed stage runs inside another
+    stages = {name: round(timings[name] / pages, 4) for _o, _a, name in _TIMED}
+    stages["other (untimed)"] = round((one_worker - staged) / pages, 4)
+    return {
+        "docs": docs,
+        "seed": seed,
+        "pages": pages,
+        "pages_recognised": recognised,
+        "engine_seconds_per_page": round(engine_seconds / pages, 3),
+        "pipeline_seconds_per_page": round(one_worker / pages, 3),
+        "pipeline_over_engine": round(one_worker / engine_seconds, 3),
+        "seconds_per_page_by_stage": stages,
+        "two_worker_seconds_per_page": round(two_workers / pages, 3) if two_workers else None,
+        "speedup_2_workers": round(one_worker / two_workers, 3) if two_workers else None,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--docs", type=int, default=6)
+    parser.add_argument("--seed", type=int, default=4711, help="generator seed, below 90000")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the two-worker run")
+    args = parser.parse_args()
+    if args.seed >= 90000:
+        parser.error("seeds from 90000 up are reserved for held-out measurements")
+    result = run(args.docs, args.seed, not args.no_scaling)
+    print(f"{'measure':<50}{'value':>12}")
+    for key, value in result.items():
+        if key == "seconds_per_page_by_stage":
+            for stage, seconds in value.items():
+                print(f"{'  s/page ' + stage:<50}{seconds:>12}")
+        else:
+            print(f"{key:<50}{value!s:>12}")
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
