@@ -29,7 +29,7 @@ from rich.table import Table
 from pipeline.calibration.artefacts import CALIBRATION_FILE, THRESHOLDS_FILE
 from pipeline.calibration.dataset import Sample, labelled_samples, reassemble_batch
 from pipeline.calibration.model import Calibration, TrainingSource, save_calibration
-from pipeline.calibration.thresholds import Thresholds, choose_thresholds, save_thresholds
+from pipeline.calibration.thresholds import ALPHA, Thresholds, choose_thresholds, save_thresholds
 from pipeline.calibration.train import fit_calibration
 from pipeline.settings import DecideSettings
 
@@ -124,7 +124,7 @@ def per_kind(samples: Sequence[Sample], probs: Sequence[float], th: Thresholds) 
 
 
 def train(
-    specs: Sequence[BatchSpec], target: float, floor: float, min_support: int, out_dir: Path
+    specs: Sequence[BatchSpec], target: float, floor: float, alpha: float, min_support: int, out_dir: Path
 ) -> tuple[Calibration, Thresholds, dict[str, Any]]:
     samples: list[Sample] = []
     sources = []
@@ -142,6 +142,7 @@ def train(
         [s.right for s in samples],
         target=target,
         floor=floor,
+        alpha=alpha,
         min_support=min_support,
         calibration_sha256=cal.sha256,
     )
@@ -218,6 +219,7 @@ def main() -> None:
     parser.add_argument("--heldout", default=HELDOUT, help="SEED:DOCS@DIR measured, never trained on")
     parser.add_argument("--target", type=float, default=0.995, help="accepted-field precision per kind")
     parser.add_argument("--floor", type=float, default=0.9, help="no threshold below this probability")
+    parser.add_argument("--alpha", type=float, default=ALPHA, help="measured errors veto a threshold below this")
     parser.add_argument("--min-support", type=int, default=20, help="fewer fields of a kind: pooled threshold")
     parser.add_argument("--workers", type=int, default=2, help="OCR workers when a batch must be generated")
     parser.add_argument("--out-dir", type=Path, default=CALIBRATION_FILE.parent)
@@ -229,7 +231,7 @@ def main() -> None:
             raise SystemExit(f"seed {spec.seed} ({spec.work}) is held out or reserved; train on seeds < 90000")
     for spec in (*specs, heldout):
         _ensure(spec, args.workers)
-    cal, th, training = train(specs, args.target, args.floor, args.min_support, args.out_dir)
+    cal, th, training = train(specs, args.target, args.floor, args.alpha, args.min_support, args.out_dir)
     result = {
         "calibration_sha256": cal.sha256,
         "target_precision": th.target_precision,

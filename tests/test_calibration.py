@@ -228,28 +228,44 @@ def test_out_of_fold_never_sees_the_document() -> None:
 
 
 def test_precision_curve_and_lowest_threshold_meeting_the_target() -> None:
-    probs = [0.99, 0.98, 0.97, 0.96, 0.95, 0.5]
+    probs = [0.999, 0.998, 0.997, 0.996, 0.99, 0.5]
     right = [True, True, True, False, True, False]
     curve = precision_curve(probs, right)
     assert [(p.threshold, p.accepted, p.right) for p in curve][:4] == [
-        (0.99, 1, 1),
-        (0.98, 2, 2),
-        (0.97, 3, 3),
-        (0.96, 4, 3),
+        (0.999, 1, 1),
+        (0.998, 2, 2),
+        (0.997, 3, 3),
+        (0.996, 4, 3),
     ]
+    assert curve[2].expected_precision == pytest.approx(0.998)
+    # From 0.996 down the model still expects ≥ 99.5 %, but one error in four or five fields would
+    # happen only ~2 % of the time at 99.5 %: the measurement vetoes them.
     got = choose_threshold(probs, right, target=0.995, floor=0.0, source="measured")
-    assert got.threshold == 0.97 and got.coverage == 0.5 and got.precision == 1.0
-    looser = choose_threshold(probs, right, target=0.75, floor=0.0, source="measured")
-    assert looser.threshold == 0.95
-    floored = choose_threshold(probs, right, target=0.5, floor=0.96, source="measured")
-    assert floored.threshold == 0.96
+    assert got.threshold == 0.997 and got.coverage == 0.5 and got.precision == 1.0
+    assert got.expected_precision == 0.998
+    loose = choose_threshold(probs, right, target=0.9, floor=0.0, source="measured")
+    assert loose.threshold == 0.99  # at 0.5, two errors in six would be unlikely at 90 %
+    stricter = choose_threshold(probs, right, target=0.9982, floor=0.0, source="measured")
+    assert stricter.threshold == 0.998 and stricter.expected_precision == 0.9985
+    floored = choose_threshold(probs, right, target=0.5, floor=0.996, source="measured")
+    assert floored.threshold == 0.996
     nothing = choose_threshold([0.9], [False], target=0.995, floor=0.0, source="measured")
     assert nothing.threshold == 1.0 and nothing.coverage == 0.0
 
 
+def test_measured_errors_veto_an_overconfident_model() -> None:
+    # The model says 99.9 % everywhere, but 3 of the top 20 were wrong: 99.5 % is not plausible.
+    probs = [0.999] * 20
+    right = [False] * 3 + [True] * 17
+    assert choose_threshold(probs, right, target=0.995, floor=0.0, source="measured").coverage == 0.0
+    right = [False] + [True] * 19  # one error in 20 happens one time in ten at 99.5 %
+    assert choose_threshold(probs, right, target=0.995, floor=0.0, source="measured", alpha=0.05).coverage == 1.0
+    assert choose_threshold(probs, right, target=0.995, floor=0.0, source="measured", alpha=0.2).coverage == 0.0
+
+
 def test_small_kinds_use_the_pooled_threshold(tmp_path: Path) -> None:
     kinds = [FieldKind.DATE] * 30 + [FieldKind.PHONE] * 3
-    probs = [0.9 + i / 1000 for i in range(33)]
+    probs = [0.996 + i / 10000 for i in range(33)]
     right = [True] * 33
     th = choose_thresholds(kinds, probs, right, target=0.995, floor=0.5, min_support=20, calibration_sha256="x")
     assert th.by_kind[FieldKind.PHONE].source == "pooled"

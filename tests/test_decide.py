@@ -25,11 +25,14 @@ def settings(tmp_path: Path) -> DecideSettings:
         Calibration(regularization_c=1.0, intercept=0.0, weights={"raw_logit": 1.0, "kind=name": -1.0}),
         tmp_path / "calibration.json",
     )
-    entry = KindThreshold(threshold=0.9, support=100, precision=1.0, coverage=0.9, source="measured")
+    entry = KindThreshold(
+        threshold=0.9, support=100, precision=1.0, expected_precision=0.99, coverage=0.9, source="measured"
+    )
     th = Thresholds(
         calibration_sha256=cal.sha256,
         target_precision=0.995,
         floor=0.9,
+        alpha=0.2,
         pooled=entry,
         by_kind={FieldKind.DATE: entry.model_copy(update={"threshold": 0.95})},
     )

@@ -1,13 +1,16 @@
 """Per field kind acceptance thresholds, chosen from the measured precision curve.
 
 A threshold is the lowest calibrated probability at which the fields of that kind that reach it
-were right at least `target` of the time, measured on out-of-fold predictions, and never below
-`floor`: a kind that simply showed no errors in a small sample would otherwise accept fields the
-calibrator itself expects to be wrong one time in three.
+are expected to be right at least `target` of the time (the mean out-of-fold probability of the
+fields accepted), provided the errors actually measured there do not contradict the target (a
+one-sided binomial test at `alpha`), and never below `floor`. Going by the measured errors alone
+makes the threshold jump with every single error of a small sample; going by the model alone
+would trust a tail it may have wrong.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +25,10 @@ from schemas.registry_models import FieldKind
 
 FORMAT_VERSION: Literal[1] = 1
 POOLED: Literal["pooled"] = "pooled"
+# Below this chance of seeing the measured errors if the target held, the target is taken as not
+# met. Lenient values (0.05) let a kind with 2 errors in 120 through; a wrong value accepted
+# silently costs more than a needless review, so the veto is quick.
+ALPHA = 0.2
 
 
 class KindThreshold(BaseModel):
@@ -30,6 +37,7 @@ class KindThreshold(BaseModel):
     threshold: float = Field(ge=0.0, le=1.0)
     support: int = Field(ge=0, description="training fields of this kind")
     precision: float = Field(ge=0.0, le=1.0, description="measured, out of fold, at the threshold")
+    expected_precision: float = Field(ge=0.0, le=1.0, description="mean calibrated probability there")
     coverage: float = Field(ge=0.0, le=1.0, description="share of the kind's fields at or above it")
     source: Literal["measured", "pooled"] = Field(
         description="pooled: too few fields of this kind, the threshold over all kinds applies"
@@ -43,6 +51,7 @@ class Thresholds(BaseModel):
     calibration_sha256: str = Field(description="the calibration these thresholds were chosen for")
     target_precision: float = Field(gt=0.0, le=1.0)
     floor: float = Field(ge=0.0, le=1.0, description="no kind's threshold goes below this")
+    alpha: float = Field(gt=0.0, lt=1.0, description="significance of the measured-errors veto")
     pooled: KindThreshold
     by_kind: dict[FieldKind, KindThreshold] = {}
 
@@ -82,12 +91,18 @@ def precision_curve(probs: Sequence[float], right: Sequence[bool]) -> list[Curve
     return points
 
 
+def _at_least(k: int, n: int, q: float) -> float:
+    """P(at least k errors in n fields) when each is wrong with probability q."""
+    return 1.0 - sum(math.comb(n, i) * q**i * (1 - q) ** (n - i) for i in range(k))
+
+
 def choose_threshold(
     probs: Sequence[float],
     right: Sequence[bool],
     target: float,
     floor: float,
     source: Literal["measured", "pooled"],
+    alpha: float = ALPHA,
 ) -> KindThreshold:
     """The lowest threshold meeting the target; above every probability when none does."""
     n = len(probs)
@@ -95,14 +110,19 @@ def choose_threshold(
     for point in precision_curve(probs, right):
         if point.threshold < floor:
             break
-        if point.precision >= target:
+        errors = point.accepted - point.right
+        plausible = _at_least(errors, point.accepted, 1 - target) >= alpha
+        if point.expected_precision >= target and plausible:
             best = point
     if best is None:
-        return KindThreshold(threshold=1.0, support=n, precision=1.0, coverage=0.0, source=source)
+        return KindThreshold(
+            threshold=1.0, support=n, precision=1.0, expected_precision=1.0, coverage=0.0, source=source
+        )
     return KindThreshold(
         threshold=round(best.threshold, 6),
         support=n,
         precision=round(best.precision, 4),
+        expected_precision=round(best.expected_precision, 4),
         coverage=round(best.accepted / n, 4),
         source=source,
     )
@@ -117,19 +137,23 @@ def choose_thresholds(
     floor: float,
     min_support: int,
     calibration_sha256: str,
+    alpha: float = ALPHA,
 ) -> Thresholds:
-    pooled = choose_threshold(probs, right, target, floor, POOLED)
+    pooled = choose_threshold(probs, right, target, floor, POOLED, alpha)
     by_kind: dict[FieldKind, KindThreshold] = {}
     for kind in sorted(set(kinds)):
         idx = [i for i, k in enumerate(kinds) if k is kind]
         if len(idx) < min_support:
             by_kind[kind] = pooled.model_copy(update={"support": len(idx), "source": POOLED})
             continue
-        by_kind[kind] = choose_threshold([probs[i] for i in idx], [right[i] for i in idx], target, floor, "measured")
+        by_kind[kind] = choose_threshold(
+            [probs[i] for i in idx], [right[i] for i in idx], target, floor, "measured", alpha
+        )
     return Thresholds(
         calibration_sha256=calibration_sha256,
         target_precision=target,
         floor=floor,
+        alpha=alpha,
         pooled=pooled,
         by_kind=by_kind,
     )
