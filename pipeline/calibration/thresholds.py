@@ -162,7 +162,8 @@ def choose_thresholds(
 def save_thresholds(thresholds: Thresholds, path: Path) -> None:
     header = (
         "# Written by `python bench/calibrate.py`: per field kind, the lowest calibrated probability at\n"
-        "# which accepted fields met the target precision on the training batches. Re-run, do not edit.\n"
+        "# which the accepted training fields are expected to meet the target precision and their\n"
+        "# measured errors do not contradict it. Re-run that command; do not edit by hand.\n"
     )
     body = yaml.safe_dump(thresholds.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
     write_text_atomic(path, header + body)
