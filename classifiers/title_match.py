@@ -27,6 +27,17 @@ class TitleCandidate:
 
 
 @dataclass(frozen=True)
+class FormScore:
+    form_id: str
+    role: str
+    score: float
+    """0–100 plus a small bonus for long titles: the best line against the form's best title."""
+    word: Word
+    title: str
+    """the registry title or variant (normalised) that matched"""
+
+
+@dataclass(frozen=True)
 class TitleMatch:
     form_id: str
     role: str
@@ -60,17 +71,16 @@ class TitleMatchClassifier(FormClassifier):
     kind: ClassVar[str] = "title_match"
 
     def __init__(self, candidates: list[TitleCandidate], version: str = "1") -> None:
-        self._candidates = [
-            (c, normalize_text(c.title)) for c in candidates if len(normalize_text(c.title)) >= 2
-        ]
+        self._candidates = [(c, normalize_text(c.title)) for c in candidates if len(normalize_text(c.title)) >= 2]
         self._version = version
 
     @property
     def model_version(self) -> str:
         return f"{self.kind}-{self._version}"
 
-    def best_match(self, page: OcrPage) -> TitleMatch | None:
-        best_by_form: dict[str, tuple[float, TitleCandidate, Word, str]] = {}
+    def form_scores(self, page: OcrPage) -> list[FormScore]:
+        """Every form whose title or a variant matches some top line, best first."""
+        best_by_form: dict[str, FormScore] = {}
         for word in _line_candidates(page):
             line = normalize_text(word.text)
             if len(line) < 2:
@@ -86,18 +96,25 @@ class TitleMatchClassifier(FormClassifier):
                 # Longer titles are more specific: break near-ties in their favour.
                 score = score + min(len(title), 20) * 0.01
                 prev = best_by_form.get(cand.form_id)
-                if prev is None or score > prev[0]:
-                    best_by_form[cand.form_id] = (score, cand, word, title)
-        if not best_by_form:
+                if prev is None or score > prev.score:
+                    best_by_form[cand.form_id] = FormScore(cand.form_id, cand.role, score, word, title)
+        return sorted(best_by_form.values(), key=lambda f: f.score, reverse=True)
+
+    def best_match(self, page: OcrPage) -> TitleMatch | None:
+        ranked = self.form_scores(page)
+        if not ranked:
             return None
-        ranked = sorted(best_by_form.values(), key=lambda t: t[0], reverse=True)
-        score, cand, word, title = ranked[0]
+        top = ranked[0]
         # A shorter title contained in the winner's (参保登记表 in 个人参保登记表) matches whenever the
         # winner does; it is no rival and must not eat the margin.
-        rivals = [r[0] for r in ranked[1:] if r[3] not in title]
+        rivals = [r.score for r in ranked[1:] if r.title not in top.title]
         runner_up = rivals[0] if rivals else 0.0
         return TitleMatch(
-            form_id=cand.form_id, role=cand.role, score=min(score, 100.0), margin=score - runner_up, word=word
+            form_id=top.form_id,
+            role=top.role,
+            score=min(top.score, 100.0),
+            margin=top.score - runner_up,
+            word=top.word,
         )
 
     def classify(self, page: OcrPage) -> Classification:

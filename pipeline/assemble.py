@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
-from classifiers.title_match import TitleCandidate, TitleMatchClassifier
+from classifiers.base import FormClassifier
+from classifiers.factory import build_title_classifier, load_ensemble
+from classifiers.title_match import TitleMatchClassifier
 from pipeline.context import RunContext
 from pipeline.decide import decide_document
 from pipeline.extract.fields import extract_fields
@@ -20,12 +22,14 @@ log = logging.getLogger(__name__)
 
 @lru_cache(maxsize=1)
 def title_classifier() -> TitleMatchClassifier:
-    registry = get_registry()
-    candidates = [
-        TitleCandidate(form_id=form_id, title=title, role=registry.form(form_id).role)
-        for form_id, title in registry.title_variants()
-    ]
-    return TitleMatchClassifier(candidates, version=f"registry-v{registry.version}")
+    """Title matching alone: separation uses it to see where a form starts."""
+    return build_title_classifier(get_registry())
+
+
+@lru_cache(maxsize=1)
+def form_classifier() -> FormClassifier:
+    """Title match + n-gram ensemble with calibrated confidence: names each document's form."""
+    return load_ensemble(get_registry())
 
 
 def _classified_form_title(registry: Registry, form_id: str | None) -> str | None:
@@ -38,8 +42,9 @@ def assemble_file(ctx: RunContext, source: SourceFile, pages: list[PageResult]) 
     matcher = title_classifier()
     by_no = {p.page.page_no: p for p in pages}
     documents: list[Document] = []
+    classifier = form_classifier()
     for span in separate_pages(pages, matcher):
-        cls = span.classification
+        cls = classifier.classify(by_no[span.first_page].ocr)
         form = registry.form(cls.label) if cls is not None and cls.label else None
         form_pages = [
             (n - span.first_page + 1, by_no[n].ocr)
