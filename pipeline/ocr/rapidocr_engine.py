@@ -15,6 +15,7 @@ from pydantic import Field
 
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.ocr.base import OcrEngine, OcrOptions, check_image, clip_box, to_grey
+from pipeline.ocr.digit_boxes import erase_combs
 from schemas.models import OcrPage, Word
 
 log = logging.getLogger(__name__)
@@ -22,13 +23,14 @@ log = logging.getLogger(__name__)
 
 class RapidOcrOptions(OcrOptions):
     kind: ClassVar[Literal["rapidocr"]] = "rapidocr"
-    text_score: float = Field(
-        default=0.5, ge=0.0, le=1.0, description="lines recognised below this are dropped"
-    )
+    text_score: float = Field(default=0.5, ge=0.0, le=1.0, description="lines recognised below this are dropped")
     box_thresh: float = Field(default=0.5, ge=0.0, le=1.0, description="detector box score threshold")
     unclip_ratio: float = Field(default=1.6, gt=0.0, description="how far detected boxes are grown")
     max_side_len: int = Field(default=2000, ge=320, description="pages are shrunk to this before detection")
     use_cls: bool = Field(default=True, description="per-line 0/180 classifier: rescues upside-down lines")
+    erase_digit_boxes: bool = Field(
+        default=True, description="paint over one-character-per-box outlines so a boxed ID reads as one line"
+    )
 
 
 def _version_of(dist: str) -> str:
@@ -73,6 +75,8 @@ class RapidOcrEngine(OcrEngine):
         check_image(image)
         height, width = image.shape[:2]
         grey = to_grey(image, self.options.red_channel_grey)
+        if self.options.erase_digit_boxes:
+            grey, _combs = erase_combs(grey)
         try:
             result, _elapsed = self._ocr(
                 grey,
@@ -82,13 +86,9 @@ class RapidOcrEngine(OcrEngine):
                 text_score=self.options.text_score,
             )
         except Exception as e:  # onnxruntime and OpenCV raise plain RuntimeError/cv2.error subclasses
-            raise OcrError(
-                f"RapidOCR failed on a {width}x{height} page: {e}; re-run the page or use tesseract"
-            ) from e
+            raise OcrError(f"RapidOCR failed on a {width}x{height} page: {e}; re-run the page or use tesseract") from e
         words = [self._word(line, width, height) for line in result or []]
-        return OcrPage(
-            engine=self.name, engine_version=self._version, width=width, height=height, words=words
-        )
+        return OcrPage(engine=self.name, engine_version=self._version, width=width, height=height, words=words)
 
     @staticmethod
     def _word(line: list[Any], width: int, height: int) -> Word:
