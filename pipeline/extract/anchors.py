@@ -103,9 +103,7 @@ def value_right(page: OcrPage, anchor: Anchor, labels: list[str], *, join: bool)
     row = [
         w
         for w in page.words
-        if w is not anchor.word
-        and w.box[0] >= anchor.word.box[2] - row_h * 0.5
-        and _v_overlap(w, anchor.word) >= 0.4
+        if w is not anchor.word and w.box[0] >= anchor.word.box[2] - row_h * 0.5 and _v_overlap(w, anchor.word) >= 0.4
     ]
     row.sort(key=lambda w: w.box[0])
     picked: list[Word] = []
@@ -122,7 +120,19 @@ def value_right(page: OcrPage, anchor: Anchor, labels: list[str], *, join: bool)
     return ValueSpan(text="".join(w.text for w in picked), words=tuple(picked))
 
 
+def left_neighbour(page: OcrPage, word: Word) -> Word | None:
+    """The nearest word to the left of `word` on its row."""
+    row = [w for w in page.words if w is not word and w.box[2] <= word.box[0] + 4 and _v_overlap(w, word) >= 0.4]
+    return max(row, key=lambda w: w.box[2], default=None)
+
+
+def right_neighbour(page: OcrPage, word: Word) -> Word | None:
+    row = [w for w in page.words if w is not word and w.box[0] >= word.box[2] - 4 and _v_overlap(w, word) >= 0.4]
+    return min(row, key=lambda w: w.box[0], default=None)
+
+
 def value_below(page: OcrPage, anchor: Anchor, labels: list[str]) -> ValueSpan | None:
+    """The first word under the label, unless it is the value of a label printed on its own row."""
     row_h = anchor.word.box[3] - anchor.word.box[1]
     below = [
         w
@@ -132,6 +142,8 @@ def value_below(page: OcrPage, anchor: Anchor, labels: list[str]) -> ValueSpan |
         and _h_overlap(w, anchor.word) >= 0.3
         and not is_label(w, labels)
     ]
+    # A word whose left neighbour is a label sits in that label's cell, not under ours.
+    below = [w for w in below if (n := left_neighbour(page, w)) is None or not is_label(n, labels)]
     if not below:
         return None
     first = min(below, key=lambda w: w.box[1])

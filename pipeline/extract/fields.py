@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from classifiers.text import normalize_text
 from pipeline.extract import validators as v
-from pipeline.extract.anchors import Anchor, ValueSpan, find_anchors, value_below, value_right
+from pipeline.extract.anchors import (
+    Anchor,
+    ValueSpan,
+    find_anchors,
+    is_label,
+    right_neighbour,
+    value_below,
+    value_right,
+)
 from schemas.models import ExtractedField, FieldStatus, OcrPage
 from schemas.registry import get_registry
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
@@ -40,15 +50,34 @@ def _parse_id(raw: str) -> Parsed:
     return Parsed(value, 0.9 if repaired else 1.0, "repaired OCR confusion" if repaired else None)
 
 
-def _parse_date(raw: str) -> Parsed:
-    d = v.parse_date(raw)
+# Dates that may lie ahead of the form: a retirement or a benefit start is planned decades before.
+_FUTURE_DATES = frozenset({"retire_date", "benefit_start_date"})
+_FUTURE_YEARS = 60
+
+
+def _parse_date(raw: str, key: str = "") -> Parsed:
+    latest = None
+    if key in _FUTURE_DATES:
+        today = date.today()
+        latest = today.replace(year=today.year + _FUTURE_YEARS, day=min(today.day, 28))
+    d = v.parse_date(raw, latest=latest)
     return Parsed(d.isoformat(), 1.0) if d else Parsed(None, _FAILED_CHECK, "date not recognised or out of range")
+
+
+# A year in a document number (人社工认字〔2023〕第043号) is printed in 〔〕; OCR returns any bracket pair.
+_YEAR_BRACKETS = re.compile(r"[\[【(（〔［]\s*((?:19|20)\d{2})\s*[\]】)）〕］]")
+
+
+def clean_text(raw: str) -> str:
+    """A free-text value as printed: OCR's look-alike punctuation mapped back, stray edge marks dropped."""
+    text = raw.strip().replace("丶", "、")
+    text = _YEAR_BRACKETS.sub(r"〔\1〕", text)
+    return text.strip(" :：·•・.,，;；、")
 
 
 _PARSERS: dict[FieldKind, Callable[[str], Parsed]] = {
     FieldKind.ID_NUMBER: _parse_id,
     FieldKind.UNIT_CODE: lambda raw: _checked(v.parse_unit_code(raw), "unit code (GB 32100)"),
-    FieldKind.DATE: _parse_date,
     FieldKind.NAME: lambda raw: _checked(v.parse_name(raw), "name"),
     FieldKind.SEX: lambda raw: _checked(v.parse_sex(raw), "sex"),
     FieldKind.AMOUNT: lambda raw: _checked(v.parse_amount(raw), "amount"),
@@ -57,10 +86,12 @@ _PARSERS: dict[FieldKind, Callable[[str], Parsed]] = {
 
 
 def _parse(spec: FieldSpec, raw: str) -> Parsed:
+    if spec.kind is FieldKind.DATE:
+        return _parse_date(raw, spec.key)
     parser = _PARSERS.get(spec.kind)
     if parser is not None:
         return parser(raw)
-    text = raw.strip(" :：")
+    text = clean_text(raw)
     if spec.kind is FieldKind.CHOICE and spec.choices:
         hits = [c for c in spec.choices if normalize_text(c) in normalize_text(text)]
         return Parsed(hits[0], 1.0) if len(hits) == 1 else Parsed(None, _FAILED_CHECK, "choice not recognised")
@@ -87,47 +118,88 @@ def _labels_for(spec: FieldSpec, own: list[str]) -> list[str]:
     return own + [label for label in _registry_labels() if label not in own]
 
 
-def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: list[str]) -> list[ValueSpan]:
-    spans: list[ValueSpan] = []
+@dataclass(frozen=True)
+class Candidate:
+    span: ValueSpan
+    rank: int
+    """0 same line or same row as the label, 1 a single fragment of that row, 2 a label-like word taken as
+    a value, 3 under the label: lower ranks are where a form puts its values."""
+
+
+def cut_at_label(text: str, labels: list[str]) -> str:
+    """`女 民族 汉` → `女`: OCR ran the next cell's label (and value) into this value."""
+    norm_labels = {normalize_text(label) for label in labels if len(normalize_text(label)) >= 2}
+    cut = len(text)
+    for label in norm_labels:
+        # search in the raw text: labels are plain Han, which normalisation keeps as printed
+        pos = text.find(label, 1)
+        if 0 < pos < cut:
+            cut = pos
+    return text[:cut]
+
+
+def _validated(spec: FieldSpec) -> bool:
+    return spec.kind not in (FieldKind.TEXT, FieldKind.CHOICE)
+
+
+def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: list[str]) -> list[Candidate]:
+    out: list[Candidate] = []
     if normalize_text(anchor.remainder):
-        spans.append(ValueSpan(text=anchor.remainder, words=(anchor.word,)))
+        out.append(Candidate(ValueSpan(text=cut_at_label(anchor.remainder, labels), words=(anchor.word,)), 0))
     join = spec.kind in (FieldKind.ID_NUMBER, FieldKind.UNIT_CODE, FieldKind.DATE, FieldKind.PHONE)
     right = value_right(page, anchor, labels, join=join)
     if right is not None:
-        spans.append(right)
+        out.append(Candidate(ValueSpan(text=cut_at_label(right.text, labels), words=right.words), 0))
+        if len(right.words) > 1 and _validated(spec):
+            out.extend(Candidate(ValueSpan(text=w.text, words=(w,)), 1) for w in right.words)
+    elif spec.kind is FieldKind.TEXT:
+        # 变更项目: 联系电话 — the value of a free-text field can be a label's wording. The word to the
+        # right reads as a label but has no value of its own, so it is this label's value.
+        neighbour = right_neighbour(page, anchor.word)
+        if neighbour is not None and neighbour.box[0] - anchor.word.box[2] < 8 * (
+            anchor.word.box[3] - anchor.word.box[1]
+        ):
+            after = right_neighbour(page, neighbour)
+            if after is None or is_label(after, labels):
+                out.append(Candidate(ValueSpan(text=neighbour.text, words=(neighbour,)), 2))
     below = value_below(page, anchor, labels)
     if below is not None:
-        spans.append(below)
-    return spans
+        out.append(Candidate(below, 3))
+    return out
 
 
 def extract_field(spec: FieldSpec, pages: Sequence[tuple[int, OcrPage]], labels: list[str]) -> ExtractedField | None:
-    """The best-checked value for one field over the document's form pages, or None if no label was seen."""
+    """The best-checked value for one field over the document's form pages, or None if no label was seen.
+
+    Best: a value that passes its check, then the nearer position (same row before below), then the
+    higher confidence.
+    """
     best: ExtractedField | None = None
+    best_key: tuple[bool, int, float] | None = None
     label_set = {normalize_text(label) for label in labels}
     for page_no, page in pages:
         for anchor in find_anchors(page, [spec.label, *spec.synonyms]):
-            for span in _candidate_values(page, anchor, spec, labels):
-                if normalize_text(span.text) in label_set:
+            for cand in _candidate_values(page, anchor, spec, labels):
+                span = cand.span
+                if cand.rank != 2 and normalize_text(span.text) in label_set:
                     continue
                 parsed = _parse(spec, span.text)
                 label_trust = anchor.score / 100.0
                 confidence = span.confidence * parsed.confidence_factor * (0.8 + 0.2 * label_trust)
+                value = clean_text(span.text) if not _validated(spec) else span.text.strip()
                 field = ExtractedField(
                     key=spec.key,
                     label=spec.label,
-                    value=span.text.strip(),
+                    value=value,
                     normalized=parsed.normalized,
                     confidence=round(min(max(confidence, 0.0), 1.0), 4),
                     page_no=page_no,
                     box=span.box,
                     reasons=[parsed.reason] if parsed.reason else [],
                 )
-                if best is None or (field.normalized is not None, field.confidence) > (
-                    best.normalized is not None,
-                    best.confidence,
-                ):
-                    best = field
+                key = (field.normalized is not None, -cand.rank, field.confidence)
+                if best_key is None or key > best_key:
+                    best, best_key = field, key
     return best
 
 

@@ -120,7 +120,8 @@ def _cn_number(text: str) -> int | None:
         t = _CN_DIGITS.get(tens, -1) if tens else 1
         o = _CN_DIGITS.get(ones, -1) if ones else 0
         return None if t < 0 or o < 0 else t * 10 + o
-    digits = [_CN_DIGITS.get(c) for c in text]
+    # OCR mixes the Arabic 0 into 二〇〇二 freely.
+    digits = [int(c) if c.isdigit() else _CN_DIGITS.get(c) for c in text]
     if any(d is None for d in digits):
         return None
     return int("".join(str(d) for d in digits))
@@ -131,7 +132,7 @@ _DATE_PATTERNS = [
     re.compile(r"(?P<y>\d{4})\s*[.\-/．]\s*(?P<m>\d{1,2})\s*[.\-/．]\s*(?P<d>\d{1,2})"),
     re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)"),
     re.compile(
-        r"(?P<y>[〇零○O一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月"
+        r"(?P<y>[〇零○O0一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,3})\s*月"
         r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日?"
     ),
 ]
@@ -197,6 +198,13 @@ def parse_amount(raw: str) -> str | None:
         return None
 
 
+_PHONE = re.compile(r"^\+?[\d\-()（）—]{7,20}$")
+
+
 def parse_phone(raw: str) -> str | None:
-    digits = re.sub(r"[^\d-]", "", normalize_text(raw).replace("—", "-"))
+    """Digits with the usual separators only: a date or an address that holds 7 digits is not a phone."""
+    text = normalize_text(raw)
+    if not _PHONE.match(text):
+        return None
+    digits = re.sub(r"[^\d-]", "", text.replace("—", "-"))
     return digits if 7 <= len(digits.replace("-", "")) <= 12 else None
