@@ -78,3 +78,17 @@ def test_ids_are_masked_in_logs() -> None:
     assert VALID_ID not in masked
     assert masked.startswith("person 1101") and masked.endswith("2X done")
     assert v.mask_id(VALID_ID) == "1101************2X"
+
+
+def test_chinese_year_with_arabic_zero_and_far_future_range() -> None:
+    assert v.parse_date("二0〇二年八月十一日") == date(2002, 8, 11)
+    assert v.parse_date("二〇三七年一月二十四日") is None
+    assert v.parse_date("二〇三七年一月二十四日", latest=date(2090, 1, 1)) == date(2037, 1, 24)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("18778861267", "18778861267"), ("010-6512 3456", "01065123456"), ("2017年03月17日", None), ("上海市321号", None)],
+)
+def test_phone_numbers_hold_no_han_text(raw: str, expected: str | None) -> None:
+    assert v.parse_phone(raw) == expected

@@ -1,0 +1,108 @@
+"""Field extraction from word boxes: where a value sits relative to its label, and how it is cleaned."""
+
+from __future__ import annotations
+
+from pipeline.extract.fields import clean_text, cut_at_label, extract_fields
+from schemas.models import ExtractedField, FieldStatus, OcrPage, Word
+from schemas.registry import get_registry
+
+ROW = 70  # a table row at 300 DPI
+
+
+def _w(text: str, x: int, row: int, width: int = 200, conf: float = 0.99) -> Word:
+    y = 200 + row * ROW * 2
+    return Word(text=text, box=(x, y, x + width, y + ROW - 10), confidence=conf)
+
+
+def _page(*words: Word) -> OcrPage:
+    return OcrPage(engine="test", engine_version="0", width=2480, height=3508, words=list(words))
+
+
+def _fields(form_id: str, page: OcrPage) -> dict[str, ExtractedField]:
+    return {f.key: f for f in extract_fields(get_registry().form(form_id), [(1, page)])}
+
+
+def test_value_right_of_the_label_beats_the_value_of_the_row_below() -> None:
+    page = _page(
+        _w("民族", 1380, 0),
+        _w("藏族", 1640, 0),
+        _w("社会保障号", 280, 1),
+        # under 民族, but the value of 社会保障号's row
+        _w("832754613634", 1254, 0, 340, conf=1.0).model_copy(update={"box": (1254, 330, 1594, 390)}),
+    )
+    got = _fields("personal_registration", page)
+    assert got["ethnicity"].normalized == "藏族"
+
+
+def test_a_word_below_that_belongs_to_another_label_is_not_taken() -> None:
+    page = _page(
+        _w("性别", 1380, 0),
+        _w("用人单位", 370, 1),
+        _w("哈尔滨市道里区市政工程管理处", 700, 1, 860).model_copy(update={"box": (1300, 330, 1860, 390)}),
+    )
+    got = _fields("personal_registration", page)
+    assert "sex" not in got
+
+
+def test_free_text_value_worded_like_a_label() -> None:
+    # 变更项目: 联系电话 — the changed item is named by its label; the next thing on the row is a label.
+    page = _page(
+        _w("单位社保编码", 290, 0, 280),
+        _w("961893195", 666, 0, 300),
+        _w("变更项目", 1347, 0),
+        _w("联系电话", 1686, 0, 250),
+        _w("变更前", 290, 1),
+        _w("15140418998", 666, 1, 300),
+    )
+    got = _fields("unit_change_registration", page)
+    assert got["change_item"].value == "联系电话"
+    # the 联系电话 under 变更项目 is a value: its "phone" below is the next row's 变更前 value
+    assert got.get("phone") is None or got["phone"].normalized != "15140418998"
+
+
+def test_next_label_run_into_the_value_is_cut() -> None:
+    page = _page(_w("性别", 720, 0), _w("女 民族 汉", 910, 0, 285))
+    assert _fields("personal_registration", page)["sex"].normalized == "女"
+    assert cut_at_label("女 民族 汉", ["民族", "性别"]) == "女 "
+
+
+def test_document_numbers_and_lists_get_their_printed_punctuation_back() -> None:
+    assert clean_text("人社工认字〔2023]第043号") == "人社工认字〔2023〕第043号"
+    assert clean_text("人社工认字[2008】第129号") == "人社工认字〔2008〕第129号"
+    assert clean_text("养老丶医疗丶工伤") == "养老、医疗、工伤"
+    assert clean_text("克孜勒苏兴业食品有限公司·") == "克孜勒苏兴业食品有限公司"
+
+
+def test_retirement_date_may_lie_decades_ahead_but_birth_date_may_not() -> None:
+    page = _page(
+        _w("出生日期", 270, 0),
+        _w("2037年1月24日", 630, 0, 400),
+        _w("退休时间", 1330, 1),
+        _w("二〇三七年一月二十四日", 1640, 1, 600),
+    )
+    got = _fields("pension_benefit_review", page)
+    assert got["retire_date"].normalized == "2037-01-24"
+    assert got["birth_date"].normalized is None
+
+
+def test_id_fragments_on_the_row_are_joined_and_cross_checked() -> None:
+    page = _page(
+        _w("公民身份号码", 270, 0, 280),
+        _w("110105194", 620, 0, 260),
+        _w("91231002X", 900, 0, 260),
+        _w("性别", 1380, 1),
+        _w("男", 1640, 1, 60),
+    )
+    got = _fields("personal_registration", page)
+    assert got["id_number"].normalized == "11010519491231002X"
+    # the ID says 女: both readings lose confidence and say why
+    assert any("disagrees" in r for r in got["sex"].reasons)
+    assert got["sex"].confidence < 0.6
+
+
+def test_a_value_that_fails_its_check_is_never_confident() -> None:
+    page = _page(_w("公民身份号码", 270, 0, 280), _w("110105194912310021", 620, 0, 520, conf=1.0))
+    got = _fields("personal_registration", page)
+    assert got["id_number"].normalized is None
+    assert got["id_number"].confidence <= 0.3
+    assert got["id_number"].status is not FieldStatus.ACCEPTED
