@@ -106,3 +106,21 @@ def test_a_value_that_fails_its_check_is_never_confident() -> None:
     assert got["id_number"].normalized is None
     assert got["id_number"].confidence <= 0.3
     assert got["id_number"].status is not FieldStatus.ACCEPTED
+
+
+def test_signature_line_words_are_not_names() -> None:
+    page = _page(
+        _w("经办人（签字）：", 260, 3, 336),
+        _w("单位", 1268, 3, 105),
+        _w("经办人", 1358, 0, 150),
+        _w("韩博", 1872, 0, 140),
+    )
+    got = _fields("unit_change_registration", page)
+    assert got["contact_person"].normalized == "韩博"
+
+
+def test_free_text_on_the_form_page_outranks_the_id_card_copy() -> None:
+    form = _page(_w("民族", 1395, 0, 104), _w("汉族", 1683, 0, 126, conf=0.98))
+    id_copy = _page(_w("民族汉", 847, 0, 146, conf=1.0))
+    got = {f.key: f for f in extract_fields(get_registry().form("personal_registration"), [(1, form), (3, id_copy)])}
+    assert got["ethnicity"].value == "汉族"

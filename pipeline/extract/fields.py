@@ -78,16 +78,28 @@ def clean_text(raw: str) -> str:
 _PARSERS: dict[FieldKind, Callable[[str], Parsed]] = {
     FieldKind.ID_NUMBER: _parse_id,
     FieldKind.UNIT_CODE: lambda raw: _checked(v.parse_unit_code(raw), "unit code (GB 32100)"),
-    FieldKind.NAME: lambda raw: _checked(v.parse_name(raw), "name"),
     FieldKind.SEX: lambda raw: _checked(v.parse_sex(raw), "sex"),
     FieldKind.AMOUNT: lambda raw: _checked(v.parse_amount(raw), "amount"),
     FieldKind.PHONE: lambda raw: _checked(v.parse_phone(raw), "phone number"),
 }
 
 
+# Words printed around a signature line that read as a two-character name.
+_FORM_WORDS = frozenset({"签字", "签名", "签章", "盖章", "本人", "单位", "日期", "年月日", "经办", "审核", "负责人"})
+
+
+def _parse_name(raw: str) -> Parsed:
+    name = v.parse_name(raw)
+    if name is not None and (name in _FORM_WORDS or any(name in label for label in _registry_labels())):
+        return Parsed(None, _FAILED_CHECK, "name reads as a printed label or form word")
+    return _checked(name, "name")
+
+
 def _parse(spec: FieldSpec, raw: str) -> Parsed:
     if spec.kind is FieldKind.DATE:
         return _parse_date(raw, spec.key)
+    if spec.kind is FieldKind.NAME:
+        return _parse_name(raw)
     parser = _PARSERS.get(spec.kind)
     if parser is not None:
         return parser(raw)
@@ -147,6 +159,7 @@ def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: li
     if normalize_text(anchor.remainder):
         out.append(Candidate(ValueSpan(text=cut_at_label(anchor.remainder, labels), words=(anchor.word,)), 0))
     join = spec.kind in (FieldKind.ID_NUMBER, FieldKind.UNIT_CODE, FieldKind.DATE, FieldKind.PHONE)
+    # Free text is not joined: the pieces after a value are mostly what is left of a seal (限公司, 可).
     right = value_right(page, anchor, labels, join=join)
     if right is not None:
         out.append(Candidate(ValueSpan(text=cut_at_label(right.text, labels), words=right.words), 0))
@@ -175,7 +188,7 @@ def extract_field(spec: FieldSpec, pages: Sequence[tuple[int, OcrPage]], labels:
     higher confidence.
     """
     best: ExtractedField | None = None
-    best_key: tuple[bool, int, float] | None = None
+    best_key: tuple[bool, int, int, float] | None = None
     label_set = {normalize_text(label) for label in labels}
     for page_no, page in pages:
         for anchor in find_anchors(page, [spec.label, *spec.synonyms]):
@@ -197,7 +210,10 @@ def extract_field(spec: FieldSpec, pages: Sequence[tuple[int, OcrPage]], labels:
                     box=span.box,
                     reasons=[parsed.reason] if parsed.reason else [],
                 )
-                key = (field.normalized is not None, -cand.rank, field.confidence)
+                # Free text on the form page outranks the attachments after it (an ID card copy prints
+                # 民族 汉 for 汉族); a checked value is taken where it reads best.
+                page_order = 0 if _validated(spec) else -page_no
+                key = (field.normalized is not None, -cand.rank, page_order, field.confidence)
                 if best_key is None or key > best_key:
                     best, best_key = field, key
     return best
