@@ -78,3 +78,15 @@ def test_rapidocr_reads_a_boxed_id_as_one_line() -> None:
     page = _boxed_page()
     words = RapidOcrEngine(RapidOcrOptions()).recognize(page).words
     assert any(parse_id_number(w.text)[0] == ID for w in words), [w.text for w in words]
+
+
+def test_a_wall_split_by_a_pen_stroke_still_closes_the_comb() -> None:
+    page = _boxed_page().copy()
+    x = 320 + 15 * BOX_W
+    # one wall cut twice, as crossing strokes leave it after thresholding: too little of it may be left to
+    # count as a wall, so the run has to bridge a double-width box
+    page[240:250, x - 12 : x + 12] = 255
+    page[270:300, x - 1 : x + 3] = 255
+    combs = find_combs(page)
+    assert len(combs) == 1
+    assert combs[0].box[2] >= 320 + 18 * BOX_W - 3

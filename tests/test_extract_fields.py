@@ -124,3 +124,8 @@ def test_free_text_on_the_form_page_outranks_the_id_card_copy() -> None:
     id_copy = _page(_w("民族汉", 847, 0, 146, conf=1.0))
     got = {f.key: f for f in extract_fields(get_registry().form("personal_registration"), [(1, form), (3, id_copy)])}
     assert got["ethnicity"].value == "汉族"
+
+
+def test_checked_value_behind_a_stray_mark_on_the_row() -> None:
+    page = _page(_w("性别", 1391, 0, 121), _w("市", 1523, 0, 59), _w("女", 1685, 0, 72))
+    assert _fields("personal_registration", page)["sex"].normalized == "女"

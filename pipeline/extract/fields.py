@@ -163,8 +163,11 @@ def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: li
     right = value_right(page, anchor, labels, join=join)
     if right is not None:
         out.append(Candidate(ValueSpan(text=cut_at_label(right.text, labels), words=right.words), 0))
-        if len(right.words) > 1 and _validated(spec):
-            out.extend(Candidate(ValueSpan(text=w.text, words=(w,)), 1) for w in right.words)
+    if right is not None and _validated(spec):
+        # A checked value may sit behind a stray mark (市 left of 女): every word of the row is tried.
+        row = value_right(page, anchor, labels, join=True)
+        if row is not None and len(row.words) > 1:
+            out.extend(Candidate(ValueSpan(text=w.text, words=(w,)), 1) for w in row.words)
     elif spec.kind is FieldKind.TEXT:
         # 变更项目: 联系电话 — the value of a free-text field can be a label's wording. The word to the
         # right reads as a label but has no value of its own, so it is this label's value.

@@ -78,7 +78,25 @@ def _walls(binary: np.ndarray, dpi: int) -> list[_Wall]:
         height = h + min_h - 1
         if height <= max_h and w <= max(6, dpi // 40):
             walls.append(_Wall(x, x + w, y - above, y - above + height))
-    return walls
+    return _merge_pieces(walls)
+
+
+def _merge_pieces(walls: list[_Wall]) -> list[_Wall]:
+    """One wall from the pieces a crossing pen stroke split it into (same column, touching spans)."""
+    merged: list[_Wall] = []
+    for wall in sorted(walls, key=lambda w: (w.x0, w.top)):
+        for k, other in enumerate(merged):
+            if abs(other.x0 - wall.x0) <= 3 and wall.top <= other.bottom + 4 and other.top <= wall.bottom + 4:
+                merged[k] = _Wall(
+                    min(other.x0, wall.x0),
+                    max(other.x1, wall.x1),
+                    min(other.top, wall.top),
+                    max(other.bottom, wall.bottom),
+                )
+                break
+        else:
+            merged.append(wall)
+    return merged
 
 
 def _runs(walls: list[_Wall]) -> list[Comb]:
@@ -104,8 +122,10 @@ def _runs(walls: list[_Wall]) -> list[Comb]:
             if run:
                 gap = walls[i].x - walls[run[-1]].x
                 first_gap = walls[run[1]].x - walls[run[0]].x if len(run) > 1 else gap
-                even = abs(gap - first_gap) <= max(4.0, 0.2 * first_gap)
-                plausible = 0.35 * seed.height <= gap <= 1.6 * seed.height
+                slack = max(4.0, 0.2 * first_gap)
+                # one wall lost under a heavy stroke leaves a double-width box in the run
+                even = abs(gap - first_gap) <= slack or (len(run) > 1 and abs(gap - 2 * first_gap) <= slack)
+                plausible = 0.35 * seed.height <= gap <= 1.6 * seed.height or (len(run) > 1 and even)
                 if not (plausible and even):
                     if len(run) >= _MIN_WALLS:
                         break
