@@ -129,3 +129,13 @@ def test_free_text_on_the_form_page_outranks_the_id_card_copy() -> None:
 def test_checked_value_behind_a_stray_mark_on_the_row() -> None:
     page = _page(_w("性别", 1391, 0, 121), _w("市", 1523, 0, 59), _w("女", 1685, 0, 72))
     assert _fields("personal_registration", page)["sex"].normalized == "女"
+
+
+def test_a_seal_between_label_and_value_is_stepped_over() -> None:
+    page = _page(
+        _w("统一社会信用代码", 206, 0, 316),
+        _w("财务专用章", 933, 0, 218, conf=0.89),
+        _w("91110000600037341L", 1182, 0, 533),
+    )
+    got = _fields("unit_social_insurance_registration", page)
+    assert got["unit_code"].normalized == "91110000600037341L"

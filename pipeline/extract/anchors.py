@@ -77,6 +77,11 @@ def find_anchors(page: OcrPage, labels: list[str]) -> list[Anchor]:
     return sorted(found, key=lambda a: (-a.score, a.word.box[1], a.word.box[0]))
 
 
+def is_seal(word: Word) -> bool:
+    text = normalize_text(word.text)
+    return any(seal in text for seal in SEAL_WORDS)
+
+
 def is_label(word: Word, labels: list[str]) -> bool:
     text = normalize_text(word.text)
     if any(seal in text for seal in SEAL_WORDS):
@@ -108,6 +113,9 @@ def value_right(page: OcrPage, anchor: Anchor, labels: list[str], *, join: bool)
     row.sort(key=lambda w: w.box[0])
     picked: list[Word] = []
     for w in row:
+        if is_seal(w):
+            # a seal's own text sits over the cell; the value may continue behind it
+            continue
         if is_label(w, labels):
             break
         if picked and w.box[0] - picked[-1].box[2] > 6 * row_h:
