@@ -36,6 +36,7 @@ from pipeline.settings import DecideSettings
 TRAIN = (
     "1001:80@/tmp/train1001",
     *(f"{seed}:10@/tmp/cal{seed}" for seed in range(2101, 2107)),
+    "3001:60@/tmp/cal3001",
 )
 HELDOUT = "90001:40@/tmp/acc40"
 FIRST_RESERVED_SEED = 90100  # seeds from here on are kept for the final benchmark
