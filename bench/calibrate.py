@@ -111,7 +111,11 @@ def per_kind(samples: Sequence[Sample], probs: Sequence[float], th: Thresholds) 
     for kind in sorted({s.features.kind for s in samples}):
         idx = [i for i, s in enumerate(samples) if s.features.kind is kind]
         limit = th.for_kind(kind)
-        accepted = [i for i in idx if probs[i] >= limit and samples[i].features.validator != "failed"]
+        accepted = [
+            i
+            for i in idx
+            if probs[i] >= th.for_field(samples[i].features.key, kind) and samples[i].features.validator != "failed"
+        ]
         right = sum(samples[i].right for i in accepted)
         out[kind.value] = {
             "threshold": limit,
@@ -146,6 +150,7 @@ def train(
         alpha=alpha,
         min_support=min_support,
         calibration_sha256=cal.sha256,
+        keys=[s.features.key for s in samples],
     )
     save_thresholds(th, out_dir / THRESHOLDS_FILE.name)
     right = [s.right for s in samples]
@@ -237,6 +242,7 @@ def main() -> None:
         "calibration_sha256": cal.sha256,
         "target_precision": th.target_precision,
         "thresholds": {k.value: v.threshold for k, v in th.by_kind.items()},
+        "key_thresholds": {k: v.threshold for k, v in th.by_key.items()},
         "training": training,
         "heldout": measure(heldout, cal, th),
     }

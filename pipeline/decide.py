@@ -37,7 +37,7 @@ def decide_field(
     features = field_features(field, spec, cross)
     if model is not None:
         probability = model.calibration.probability(features)
-        limit = model.thresholds.for_kind(features.kind)
+        limit = model.thresholds.for_field(field.key, features.kind)
     else:
         probability = features.raw_confidence
         limit = settings.default_threshold

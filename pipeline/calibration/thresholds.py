@@ -54,10 +54,19 @@ class Thresholds(BaseModel):
     alpha: float = Field(gt=0.0, lt=1.0, description="significance of the measured-errors veto")
     pooled: KindThreshold
     by_kind: dict[FieldKind, KindThreshold] = {}
+    by_key: dict[str, KindThreshold] = Field(
+        default={},
+        description="keys with enough training fields of their own: a kind mixes reliable keys (postcode) "
+        "with weak ones (unit_name), and one threshold for both wastes the reliable ones",
+    )
 
     def for_kind(self, kind: FieldKind) -> float:
         entry = self.by_kind.get(kind)
         return entry.threshold if entry is not None else self.pooled.threshold
+
+    def for_field(self, key: str, kind: FieldKind) -> float:
+        entry = self.by_key.get(key)
+        return entry.threshold if entry is not None else self.for_kind(kind)
 
 
 @dataclass(frozen=True)
@@ -138,8 +147,18 @@ def choose_thresholds(
     min_support: int,
     calibration_sha256: str,
     alpha: float = ALPHA,
+    keys: Sequence[str] | None = None,
+    key_min_support: int = 100,
 ) -> Thresholds:
+    """Per kind, and per key where a key alone has `key_min_support` training fields."""
     pooled = choose_threshold(probs, right, target, floor, POOLED, alpha)
+    by_key: dict[str, KindThreshold] = {}
+    for key in sorted(set(keys or [])):
+        idx = [i for i, k in enumerate(keys or []) if k == key]
+        if len(idx) >= key_min_support:
+            by_key[key] = choose_threshold(
+                [probs[i] for i in idx], [right[i] for i in idx], target, floor, "measured", alpha
+            )
     by_kind: dict[FieldKind, KindThreshold] = {}
     for kind in sorted(set(kinds)):
         idx = [i for i, k in enumerate(kinds) if k is kind]
@@ -156,6 +175,7 @@ def choose_thresholds(
         alpha=alpha,
         pooled=pooled,
         by_kind=by_kind,
+        by_key=by_key,
     )
 
 
