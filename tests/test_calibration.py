@@ -303,3 +303,28 @@ def test_shipped_artefacts_load_and_cover_every_field_kind() -> None:
     kinds_in_registry = {f.kind for form in get_registry().forms for f in form.fields}
     assert all(0.0 < model.thresholds.for_kind(k) <= 1.0 for k in kinds_in_registry)
     assert model.thresholds.target_precision >= 0.995
+
+
+def test_a_key_with_enough_support_gets_its_own_threshold() -> None:
+    from pipeline.calibration.thresholds import choose_thresholds
+    from schemas.registry_models import FieldKind
+
+    # 150 reliable postcodes and 150 weak unit names, both of kind text: the weak key must not drag the
+    # reliable one down, nor the reliable one lift the weak one over the bar.
+    keys = ["postcode"] * 150 + ["unit_name"] * 150
+    probs = [0.999] * 300
+    right = [True] * 150 + [i % 10 != 0 for i in range(150)]
+    th = choose_thresholds(
+        [FieldKind.TEXT] * 300,
+        probs,
+        right,
+        target=0.995,
+        floor=0.9,
+        min_support=20,
+        calibration_sha256="x",
+        keys=keys,
+        key_min_support=100,
+    )
+    assert th.for_field("postcode", FieldKind.TEXT) == 0.999
+    assert th.for_field("unit_name", FieldKind.TEXT) == 1.0
+    assert th.for_field("address", FieldKind.TEXT) == th.for_kind(FieldKind.TEXT)
