@@ -59,6 +59,16 @@ def _quarantine(store: CatalogueStore, source: SourceFile, reason: str) -> None:
     store.upsert_source_file(source.model_copy(update={"status": FileStatus.QUARANTINED, "error": reason}))
 
 
+def _set_aside(store: CatalogueStore, source: SourceFile, error: BaseException, where: str) -> None:
+    """A bad file is quarantined for good; any other failure is ours, and the next run retries the file."""
+    if isinstance(error, BadInputError):
+        _quarantine(store, source, f"{where}{error.reason}")
+        return
+    reason = f"{where}{type(error).__name__}: {error}"
+    log.error("failed %s (retried on the next run): %s", source.rel_path, reason)
+    store.upsert_source_file(source.model_copy(update={"status": FileStatus.FAILED, "error": reason}))
+
+
 def plan_batch(batch_dir: Path, settings: Settings, store: CatalogueStore) -> BatchPlan:
     """Discover and check every file; list the pages not yet recognised."""
     batch, files, skipped = discover_batch(batch_dir)
@@ -70,7 +80,8 @@ def plan_batch(batch_dir: Path, settings: Settings, store: CatalogueStore) -> Ba
     total = 0
     for source in files:
         prior = store.get_source_file(batch.batch_id, source.rel_path)
-        if prior is not None and prior.file_id == source.file_id and prior.status is not FileStatus.PENDING:
+        finished = (FileStatus.DONE, FileStatus.QUARANTINED)
+        if prior is not None and prior.file_id == source.file_id and prior.status in finished:
             total += prior.page_count
             continue
         try:
@@ -103,10 +114,8 @@ def save_page_outcome(
     if isinstance(outcome, PageResult):
         store.save_page(ctx.batch_id, outcome)
         return
-    source = _source(store, ctx, file_id)
-    reason = outcome.reason if isinstance(outcome, BadInputError) else f"{type(outcome).__name__}: {outcome}"
-    # A document cannot be archived with a page missing: the whole file waits for a person.
-    _quarantine(store, source, f"page {page_no}: {reason}")
+    # A document cannot be archived with a page missing: the whole file is set aside.
+    _set_aside(store, _source(store, ctx, file_id), outcome, f"page {page_no}: ")
 
 
 def files_ready_to_assemble(store: CatalogueStore, ctx: RunContext) -> list[SourceFile]:
@@ -125,7 +134,7 @@ def save_assemble_outcome(
     store: CatalogueStore, ctx: RunContext, source: SourceFile, outcome: list[Document] | BaseException
 ) -> None:
     if isinstance(outcome, BaseException):
-        _quarantine(store, source, f"{type(outcome).__name__}: {outcome}")
+        _set_aside(store, source, outcome, "")
         return
     store.replace_documents(ctx.batch_id, source.file_id, outcome)
     store.upsert_source_file(source.model_copy(update={"status": FileStatus.DONE, "error": None}))
@@ -143,9 +152,7 @@ def number_records(store: CatalogueStore, ctx: RunContext) -> list[ArchiveRecord
         docs,
         existing=existing,
         all_archive_numbers=[r.archive_no for r in all_records],
-        taken_file_names=[
-            r.file_name for r in all_records if r.file_name and r.doc_id not in batch_docs
-        ],
+        taken_file_names=[r.file_name for r in all_records if r.file_name and r.doc_id not in batch_docs],
         registry=get_registry(),
         manifest=batch.manifest,
         scan_date=batch.manifest.scan_date or batch.created_at.date(),
@@ -155,9 +162,7 @@ def number_records(store: CatalogueStore, ctx: RunContext) -> list[ArchiveRecord
     return records
 
 
-def records_to_archive(
-    store: CatalogueStore, records: list[ArchiveRecord]
-) -> list[tuple[ArchiveRecord, Document]]:
+def records_to_archive(store: CatalogueStore, records: list[ArchiveRecord]) -> list[tuple[ArchiveRecord, Document]]:
     todo = []
     for record in records:
         if record.pdfa_path and record.sha256 and Path(record.pdfa_path).exists():
@@ -168,15 +173,11 @@ def records_to_archive(
     return todo
 
 
-def run_archive(
-    ctx: RunContext, record: ArchiveRecord, doc: Document, pages: list[PageResult]
-) -> ArchiveRecord:
+def run_archive(ctx: RunContext, record: ArchiveRecord, doc: Document, pages: list[PageResult]) -> ArchiveRecord:
     return archive_document(ctx, record, doc, pages)
 
 
-def save_archive_outcome(
-    store: CatalogueStore, record: ArchiveRecord, outcome: ArchiveRecord | BaseException
-) -> None:
+def save_archive_outcome(store: CatalogueStore, record: ArchiveRecord, outcome: ArchiveRecord | BaseException) -> None:
     if isinstance(outcome, ArchiveRecord):
         store.save_record(outcome)
         return
@@ -184,9 +185,7 @@ def save_archive_outcome(
     doc = store.get_document(record.doc_id)
     if doc is not None:
         reasons = [*doc.review_reasons, f"PDF/A not written: {type(outcome).__name__}: {outcome}"]
-        store.update_document(
-            doc.model_copy(update={"status": DocumentStatus.REVIEW, "review_reasons": reasons})
-        )
+        store.update_document(doc.model_copy(update={"status": DocumentStatus.REVIEW, "review_reasons": reasons}))
 
 
 def pages_by_document(store: CatalogueStore, docs: Iterable[Document]) -> dict[str, list[PageResult]]:
@@ -243,9 +242,7 @@ def queue_reviews(store: CatalogueStore, ctx: RunContext) -> int:
     queued = 0
     open_docs = {t.doc_id for t in store.qc_tasks()}
     for doc in store.documents(ctx.batch_id):
-        audit = doc.status is DocumentStatus.ACCEPTED and is_audit_sample(
-            doc.doc_id, ctx.decide.audit_sample_rate
-        )
+        audit = doc.status is DocumentStatus.ACCEPTED and is_audit_sample(doc.doc_id, ctx.decide.audit_sample_rate)
         if doc.doc_id in open_docs or (doc.status is not DocumentStatus.REVIEW and not audit):
             continue
         store.upsert_qc_task(
@@ -279,6 +276,9 @@ def summarize(store: CatalogueStore, ctx: RunContext, plan: BatchPlan, seconds: 
             QuarantinedFile(rel_path=f.rel_path, reason=f.error or "")
             for f in files
             if f.status is FileStatus.QUARANTINED
+        ],
+        failed=[
+            QuarantinedFile(rel_path=f.rel_path, reason=f.error or "") for f in files if f.status is FileStatus.FAILED
         ],
         skipped=plan.skipped,
         pages_processed_now=len(plan.page_jobs),

@@ -24,6 +24,7 @@ class BatchSummary(BaseModel):
     accepted: int
     review: int
     quarantined: list[QuarantinedFile]
+    failed: list[QuarantinedFile] = []
     skipped: list[str]
     pages_processed_now: int
     seconds: float
@@ -45,6 +46,7 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         ("accepted", summary.accepted),
         ("review", summary.review),
         ("quarantined files", len(summary.quarantined)),
+        ("failed files (retried next run)", len(summary.failed)),
         ("skipped (not scans)", len(summary.skipped)),
         ("pages recognised this run", summary.pages_processed_now),
         ("pages/minute", summary.pages_per_minute),
@@ -58,10 +60,11 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
     for title, count in summary.per_form.items():
         forms.add_row(title, str(count))
     console.print(forms)
-    if summary.quarantined:
-        bad = Table(title="Quarantined files", style="red")
-        bad.add_column("file")
-        bad.add_column("reason")
-        for q in summary.quarantined:
-            bad.add_row(q.rel_path, q.reason)
-        console.print(bad)
+    for title, files in (("Quarantined files", summary.quarantined), ("Failed files: re-run to retry", summary.failed)):
+        if files:
+            bad = Table(title=title, style="red")
+            bad.add_column("file")
+            bad.add_column("reason")
+            for q in files:
+                bad.add_row(q.rel_path, q.reason)
+            console.print(bad)

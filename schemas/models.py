@@ -31,6 +31,9 @@ class FileStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     QUARANTINED = "quarantined"
+    """The file itself is bad: a person must look at it; re-runs leave it alone."""
+    FAILED = "failed"
+    """Our side failed (configuration, a crash): the file is fine and the next run retries it."""
 
 
 class FieldStatus(StrEnum):

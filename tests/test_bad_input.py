@@ -51,3 +51,28 @@ def test_rerun_changes_nothing(tmp_path: Path, settings: Settings) -> None:
         assert len(store.records()) == 1
     finally:
         store.close()
+
+
+def test_our_own_failure_is_retried_on_the_next_run(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash on our side (here: in assembly) must not quarantine a good file for ever."""
+    from pipeline import steps
+
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    good_jpeg(batch / "good.jpg")
+
+    def broken(*_args: object) -> list[object]:
+        raise RuntimeError("thresholds file changed under a running batch")
+
+    real = steps.run_assemble
+    monkeypatch.setattr(steps, "run_assemble", broken)
+    first = ingest_batch(batch, settings, show_progress=False)
+    assert first.quarantined == [] and [f.rel_path for f in first.failed] == ["good.jpg"]
+    assert "RuntimeError" in first.failed[0].reason and first.documents == 0
+
+    monkeypatch.setattr(steps, "run_assemble", real)
+    second = ingest_batch(batch, settings, show_progress=False)
+    assert second.failed == [] and second.documents == 1
+    assert second.pages_processed_now == 0  # the pages recognised by the failed run are kept

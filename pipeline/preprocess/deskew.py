@@ -59,4 +59,6 @@ def deskew(img: np.ndarray, angle: float) -> np.ndarray:
     h, w = img.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
     white = (255, 255, 255, 255)[: img.shape[2]] if img.ndim == 3 else 255
-    return cv2.warpAffine(img, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=white)
+    return cv2.warpAffine(
+        img, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=white
+    )
