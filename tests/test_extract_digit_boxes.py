@@ -90,3 +90,14 @@ def test_a_wall_split_by_a_pen_stroke_still_closes_the_comb() -> None:
     combs = find_combs(page)
     assert len(combs) == 1
     assert combs[0].box[2] >= 320 + 18 * BOX_W - 3
+
+
+@pytest.mark.parametrize("edge", ["top", "bottom"])
+def test_comb_cut_by_the_page_edge_is_erased_without_error(edge: str) -> None:
+    """A scan cropped through a row of boxes: the walls reach the page edge (this once crashed OpenCV)."""
+    page = _boxed_page()
+    cut = page[240:, :] if edge == "top" else page[:250, :]
+    out, combs = erase_combs(np.ascontiguousarray(cut))
+    assert out.shape == cut.shape
+    for comb in combs:
+        assert 0 <= comb.top < comb.bottom <= cut.shape[0]

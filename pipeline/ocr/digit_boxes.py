@@ -73,11 +73,14 @@ def _walls(binary: np.ndarray, dpi: int) -> list[_Wall]:
     eroded = cv2.erode(binary, cv2.getStructuringElement(cv2.MORPH_RECT, (1, min_h)))
     contours, _ = cv2.findContours(eroded, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     walls: list[_Wall] = []
+    page_h = binary.shape[0]
     for contour in contours:
         x, y, w, h = cv2.boundingRect(contour)
         height = h + min_h - 1
         if height <= max_h and w <= max(6, dpi // 40):
-            walls.append(_Wall(x, x + w, y - above, y - above + height))
+            # a stroke touching the page edge would otherwise give a wall above or below the page
+            top = max(y - above, 0)
+            walls.append(_Wall(x, x + w, top, min(y - above + height, page_h)))
     return _merge_pieces(walls)
 
 
