@@ -101,3 +101,45 @@ def test_comb_cut_by_the_page_edge_is_erased_without_error(edge: str) -> None:
     assert out.shape == cut.shape
     for comb in combs:
         assert 0 <= comb.top < comb.bottom <= cut.shape[0]
+
+
+def _faint_comb_page(lost_wall: int | None, broken: tuple[int, ...]) -> np.ndarray:
+    """Walls printed light grey (as ~160 on paper at ~240) next to dark handwriting; some walls faded in
+    part, one gone."""
+    img = Image.new("L", (1900, 420), 240)
+    draw = ImageDraw.Draw(img)
+    draw.text((40, 225), "公民身份号码", font=font(NOTO_SANS, 40), fill=25)
+    top = 210
+    draw.line((320, top, 320 + 18 * BOX_W, top), fill=160, width=2)
+    draw.line((320, top + BOX_H, 320 + 18 * BOX_W, top + BOX_H), fill=160, width=2)
+    for i in range(19):
+        x = 320 + i * BOX_W
+        if i == lost_wall:
+            continue
+        if i in broken:  # the lower half faded away
+            draw.line((x, top, x, top + BOX_H // 2), fill=160, width=2)
+        else:
+            draw.line((x, top, x, top + BOX_H), fill=160, width=2)
+    for i, ch in enumerate(ID):
+        draw.text((320 + i * BOX_W + 18, top + 10), ch, font=font(NOTO_SERIF, 62), fill=30)
+    return np.asarray(img)
+
+
+def test_faint_comb_with_faded_and_lost_walls_is_found_whole() -> None:
+    combs = find_combs(_faint_comb_page(lost_wall=6, broken=(3, 11)))
+    assert len(combs) == 1
+    walls = combs[0].walls
+    assert len(walls) == len(ID) + 1  # the lost wall is put back where it must be
+    assert abs(walls[6][0] - (320 + 6 * BOX_W)) <= 4
+    x0, top, x1, bottom = combs[0].box
+    assert abs(top - 210) <= 3 and abs(bottom - (210 + BOX_H)) <= 3
+
+
+def test_a_line_of_digits_without_ruled_edges_is_not_a_comb() -> None:
+    img = Image.new("L", (1900, 300), 240)
+    draw = ImageDraw.Draw(img)
+    # strokes of even pitch and height, as 1111111 written large, but no box edges above and below
+    for i in range(12):
+        x = 300 + i * 70
+        draw.line((x, 100, x, 190), fill=30, width=4)
+    assert find_combs(np.asarray(img)) == []

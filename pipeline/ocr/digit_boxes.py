@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -58,10 +59,31 @@ class _Wall:
         return self.bottom - self.top
 
 
+_PAPER_MARGIN = 60
+"""Grey levels below the paper's tone that still count as ink: box outlines are often printed in a light
+grey (~160 on paper at ~240) that Otsu, pulled down by the dark handwriting, leaves out."""
+_EDGE_COVER = 0.8
+"""Share of a comb's width its top and bottom edges must be inked over: a row of vertical strokes in
+handwriting or print (川, 111) has no ruled edges."""
+
+
 def _ink(grey: np.ndarray) -> np.ndarray:
-    # Otsu on the page: box outlines are often printed in a light grey that a fixed threshold misses.
-    _, binary = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    otsu, _ = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    paper = float(np.percentile(grey[::4, ::4], 75))  # most of a form page is paper
+    # Otsu on a page of bare paper splits the paper's own grain in two; ink is always well below paper.
+    level = min(max(otsu, paper - _PAPER_MARGIN), paper - _PAPER_MARGIN / 2)
+    _, binary = cv2.threshold(grey, level, 255, cv2.THRESH_BINARY_INV)
     return binary
+
+
+def _ruled(binary: np.ndarray, row: int, x0: int, x1: int, pad: int) -> bool:
+    """Is there a ruled line near `row` from x0 to x1? Three neighbouring rows (a line slightly off level)
+    inked almost all along; speckle or a line of text fills the band here and there, never a row of it."""
+    band = binary[max(row - pad, 0) : row + pad + 1, max(x0, 0) : x1 + 1] > 0
+    if band.shape[0] < 3 or band.shape[1] == 0:
+        return False
+    rows = band[:-2] | band[1:-1] | band[2:]
+    return bool(rows.mean(axis=1).max() >= _EDGE_COVER)
 
 
 def _walls(binary: np.ndarray, dpi: int) -> list[_Wall]:
@@ -102,53 +124,91 @@ def _merge_pieces(walls: list[_Wall]) -> list[_Wall]:
     return merged
 
 
-def _runs(walls: list[_Wall]) -> list[Comb]:
-    """Evenly spaced walls of one height and baseline, left to right."""
+_MIN_PITCH = 0.5
+"""Narrowest box, as a share of its height: boxes for handwriting are near square; a run of digits or
+strokes in a line of text (1011019, even mirrored through the paper) is far denser."""
+_ROW_OVERLAP = 0.35
+"""Walls of one comb share their height; a wall faded in part still shares much of it."""
+_STRONG = 0.85
+"""Walls at least this share of the tallest in their row are whole walls: they set the comb's pitch."""
+
+
+def _same_row(wall: _Wall, seed: _Wall) -> bool:
+    overlap = min(wall.bottom, seed.bottom) - max(wall.top, seed.top)
+    return overlap >= _ROW_OVERLAP * max(wall.height, seed.height)
+
+
+def _pitch(strong: list[_Wall], height: int) -> float | None:
+    """The box width: the median gap between neighbouring whole walls that is a plausible box width."""
+    gaps = sorted(b.x - a.x for a, b in itertools.pairwise(strong) if _MIN_PITCH * height <= b.x - a.x <= 1.6 * height)
+    return float(gaps[len(gaps) // 2]) if gaps else None
+
+
+def _chain(row: list[_Wall], start: _Wall, pitch: float, boxed: Callable[[float, float], bool]) -> list[_Wall]:
+    """Walls one pitch apart from `start` both ways. A wall lost to fading or under a heavy stroke is put
+    back where it must be (one at a time); a letter's stroke inside a box is off the pitch and skipped.
+    `boxed(xa, xb)` tells whether ruled edges close the box between two wall positions: the comb ends where
+    its boxes do, however well a label's strokes beside it happen to fall on the pitch."""
+    slack = max(4.0, 0.2 * pitch)
+    chain = [start]
+    for direction in (1, -1):
+        x, width, lost = start.x, start.x1 - start.x0, False
+        while True:
+            near = [w for w in row if abs(w.x - (x + direction * pitch)) <= slack and boxed(x, w.x)]
+            if near:
+                wall = max(near, key=lambda w: w.height)
+                chain.append(wall)
+                x, lost = wall.x, False
+                continue
+            farther = [w for w in row if abs(w.x - (x + 2 * direction * pitch)) <= slack and boxed(x, w.x)]
+            if lost or not farther:
+                break
+            gap_x = round(x + direction * pitch - width / 2)
+            chain.append(_Wall(gap_x, gap_x + width, start.top, start.bottom))
+            x, lost = x + direction * pitch, True
+    return sorted(chain, key=lambda w: w.x)
+
+
+def _runs(walls: list[_Wall], binary: np.ndarray, dpi: int) -> list[Comb]:
+    """Rows of evenly spaced walls of one height joined by ruled top and bottom edges, top to bottom."""
+    pad = max(3, dpi // 60)
     combs: list[Comb] = []
     used: set[int] = set()
-    order = sorted(range(len(walls)), key=lambda i: (walls[i].top, walls[i].x))
-    for start in order:
+    for start in sorted(range(len(walls)), key=lambda i: -walls[i].height):
         if start in used:
             continue
         seed = walls[start]
-        tol = max(4, seed.height // 8)
-        row = sorted(
-            (
-                i
-                for i in order
-                if i not in used and abs(walls[i].top - seed.top) <= tol and abs(walls[i].bottom - seed.bottom) <= tol
-            ),
-            key=lambda i: walls[i].x,
-        )
-        run: list[int] = []
-        for i in row:
-            if run:
-                gap = walls[i].x - walls[run[-1]].x
-                first_gap = walls[run[1]].x - walls[run[0]].x if len(run) > 1 else gap
-                slack = max(4.0, 0.2 * first_gap)
-                # one wall lost under a heavy stroke leaves a double-width box in the run
-                even = abs(gap - first_gap) <= slack or (len(run) > 1 and abs(gap - 2 * first_gap) <= slack)
-                plausible = 0.35 * seed.height <= gap <= 1.6 * seed.height or (len(run) > 1 and even)
-                if not (plausible and even):
-                    if len(run) >= _MIN_WALLS:
-                        break
-                    run = []
-                    if not plausible:
-                        # `i` may still open a run of its own with the next wall
-                        run = [i]
-                        continue
-            run.append(i)
-        if len(run) >= _MIN_WALLS:
-            used.update(run)
-            top = min(walls[i].top for i in run)
-            bottom = max(walls[i].bottom for i in run)
-            combs.append(Comb(tuple((walls[i].x0, walls[i].x1) for i in run), top, bottom))
-    return combs
+        row_ids = [i for i in range(len(walls)) if i not in used and _same_row(walls[i], seed)]
+        row = sorted((walls[i] for i in row_ids), key=lambda w: w.x)
+        strong = [w for w in row if w.height >= _STRONG * seed.height]
+        pitch = _pitch(strong, seed.height)
+        if pitch is None:
+            continue
+        if seed.top <= pad or seed.bottom >= binary.shape[0] - 1 - pad:
+            continue  # the dark band of a scanner lid's shadow along the page edge, not a row of boxes
+
+        def boxed(xa: float, xb: float, seed: _Wall = seed) -> bool:
+            lo, hi = round(min(xa, xb)), round(max(xa, xb))
+            return _ruled(binary, seed.top, lo, hi, pad) and _ruled(binary, seed.bottom, lo, hi, pad)
+
+        chain = _chain(row, seed, pitch, boxed)
+        whole = [w for w in chain if w.height >= _STRONG * seed.height]
+        if len(chain) < _MIN_WALLS or len(whole) < 3:
+            continue
+        in_chain = {id(w) for w in chain}
+        used.update(i for i in row_ids if id(walls[i]) in in_chain)
+        # the comb spans its whole walls; faded ones and those put back do not stretch it
+        combs.append(Comb(tuple((w.x0, w.x1) for w in chain), min(w.top for w in whole), max(w.bottom for w in whole)))
+    return sorted(combs, key=lambda c: (c.top, c.walls[0][0]))
+
+
+def _combs(binary: np.ndarray, dpi: int) -> list[Comb]:
+    return _runs(_walls(binary, dpi), binary, dpi)
 
 
 def find_combs(grey: np.ndarray, dpi: int = 300) -> list[Comb]:
     """Rows of character boxes on a grey page."""
-    return _runs(_walls(_ink(grey), dpi))
+    return _combs(_ink(grey), dpi)
 
 
 def _compact(out: np.ndarray, binary: np.ndarray, comb: Comb, paper: np.uint8) -> None:
@@ -187,7 +247,7 @@ def erase_combs(grey: np.ndarray, dpi: int = 300) -> tuple[np.ndarray, list[Comb
     Returns the input itself (no copy) when the page has no comb, which is most pages.
     """
     binary = _ink(grey)
-    combs = _runs(_walls(binary, dpi))
+    combs = _combs(binary, dpi)
     if not combs:
         return grey, []
     out = grey.copy()
