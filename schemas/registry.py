@@ -42,7 +42,7 @@ CANONICAL_KINDS: dict[str, FieldKind] = {
     "name": FieldKind.NAME,
     "sex": FieldKind.SEX,
     "birth_date": FieldKind.DATE,
-    "unit_name": FieldKind.TEXT,
+    "unit_name": FieldKind.ORG_NAME,
     "unit_code": FieldKind.UNIT_CODE,
     "form_date": FieldKind.DATE,
     "personal_no": FieldKind.TEXT,
@@ -59,6 +59,7 @@ _RETENTION_YEARS: dict[Retention, int] = {
 }
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+_HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 
 
 class Category(BaseModel):
@@ -80,6 +81,9 @@ class Registry(BaseModel):
     categories: list[Category]
     items: list[BusinessItem]
     forms: list[FormSpec]
+    org_name_endings: list[str] = Field(
+        default=[], description="organisational forms a 单位名称 (kind org_name) ends in; see forms.yaml"
+    )
 
     _forms_by_id: dict[str, FormSpec] = PrivateAttr(default_factory=dict)
     _items_by_id: dict[str, BusinessItem] = PrivateAttr(default_factory=dict)
@@ -180,6 +184,7 @@ def load_registry(directory: Path | None = None) -> Registry:
         "categories": catalogue.get("categories", []),
         "items": catalogue.get("items", []),
         "forms": forms.get("forms", []),
+        "org_name_endings": forms.get("org_name_endings", []),
     }
     try:
         registry = Registry.model_validate(data)
@@ -205,17 +210,13 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
-        raise RegistryError(
-            f"{path}: cannot read the registry file ({e}); restore it from the repository."
-        ) from e
+        raise RegistryError(f"{path}: cannot read the registry file ({e}); restore it from the repository.") from e
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         raise RegistryError(f"{path}: not valid YAML ({e}); fix the syntax at the position shown.") from e
     if not isinstance(data, dict):
-        raise RegistryError(
-            f"{path}: expected a mapping with 'version' at the top, got {type(data).__name__}."
-        )
+        raise RegistryError(f"{path}: expected a mapping with 'version' at the top, got {type(data).__name__}.")
     return data
 
 
@@ -230,6 +231,16 @@ def _problems(reg: Registry) -> list[str]:
     problems += _category_problems(reg)
     problems += _form_problems(reg)
     problems += _item_problems(reg)
+    problems += _org_name_problems(reg)
+    return problems
+
+
+def _org_name_problems(reg: Registry) -> list[str]:
+    problems = [f"org_name_endings: {e!r} is listed twice" for e in _duplicates(reg.org_name_endings)]
+    problems += [f"org_name_endings: {e!r} is not plain Han text" for e in reg.org_name_endings if not _HAN.match(e)]
+    uses = [f"{form.form_id}.{f.key}" for form in reg.forms for f in form.fields if f.kind is FieldKind.ORG_NAME]
+    if uses and not reg.org_name_endings:
+        problems.append(f"org_name_endings is empty but {', '.join(uses[:3])} … have kind org_name")
     return problems
 
 
@@ -303,9 +314,7 @@ def _item_problems(reg: Registry) -> list[str]:
         if item.category not in categories:
             problems.append(f"{where}: unknown category {item.category!r}")
         if item.insurance_type not in INSURANCE_TYPES:
-            problems.append(
-                f"{where}: insurance_type {item.insurance_type!r} not in {sorted(INSURANCE_TYPES)}"
-            )
+            problems.append(f"{where}: insurance_type {item.insurance_type!r} not in {sorted(INSURANCE_TYPES)}")
         if item.business_step not in BUSINESS_STEPS:
             problems.append(f"{where}: business_step {item.business_step!r} not in {sorted(BUSINESS_STEPS)}")
         if not item.main_forms and not item.attachment_forms:
@@ -316,7 +325,5 @@ def _item_problems(reg: Registry) -> list[str]:
         for form_id in item.main_forms:
             if form_id in forms and forms[form_id].role != "main":
                 problems.append(f"{where}: {form_id} is listed as 主件 but its role is {forms[form_id].role}")
-        problems += [
-            f"{where}: form {f} listed twice" for f in _duplicates([*item.main_forms, *item.attachment_forms])
-        ]
+        problems += [f"{where}: form {f} listed twice" for f in _duplicates([*item.main_forms, *item.attachment_forms])]
     return problems

@@ -23,6 +23,7 @@ class FieldKind(StrEnum):
     SEX = "sex"
     TEXT = "text"
     CHOICE = "choice"  # one of `choices`
+    ORG_NAME = "org_name"  # 单位名称: ends in an organisational form (有限公司, 厂, 局 …), see forms.yaml
 
 
 class FieldSpec(BaseModel):

@@ -131,7 +131,7 @@ def test_faint_comb_with_faded_and_lost_walls_is_found_whole() -> None:
     walls = combs[0].walls
     assert len(walls) == len(ID) + 1  # the lost wall is put back where it must be
     assert abs(walls[6][0] - (320 + 6 * BOX_W)) <= 4
-    x0, top, x1, bottom = combs[0].box
+    _, top, _, bottom = combs[0].box
     assert abs(top - 210) <= 3 and abs(bottom - (210 + BOX_H)) <= 3
 
 

@@ -139,3 +139,22 @@ def test_a_seal_between_label_and_value_is_stepped_over() -> None:
     )
     got = _fields("unit_social_insurance_registration", page)
     assert got["unit_code"].normalized == "91110000600037341L"
+
+
+def test_unit_name_cut_short_by_a_seal_is_not_a_value() -> None:
+    # 教育局 lies under the seal: what is left reads as a place, not a unit, and must go to review
+    page = _page(_w("单位名称", 290, 0), _w("北京市朝阳区", 666, 0, 400), _w("统一社会信用代码", 290, 1, 300))
+    got = _fields("unit_change_registration", page)
+    assert got["unit_name"].value == "北京市朝阳区"
+    assert got["unit_name"].normalized is None
+    assert "organisational form" in " ".join(got["unit_name"].reasons)
+    whole = _page(_w("单位名称", 290, 0), _w("北京市朝阳区教育局", 666, 0, 500))
+    assert _fields("unit_change_registration", whole)["unit_name"].normalized == "北京市朝阳区教育局"
+
+
+def test_change_item_is_one_of_the_forms_choices() -> None:
+    page = _page(_w("变更项目", 290, 0), _w("单位地址", 666, 0), _w("变更前", 290, 1), _w("山东省济南市", 666, 1))
+    assert _fields("unit_change_registration", page)["change_item"].normalized == "单位地址"
+    odd = _page(_w("变更项目", 290, 0), _w("随便写的", 666, 0), _w("变更前", 290, 1))
+    got = _fields("unit_change_registration", odd)["change_item"]
+    assert got.normalized is None and "choices" in " ".join(got.reasons)

@@ -231,3 +231,23 @@ def test_schema_error_and_missing_file_are_registry_errors(tmp_path: Path) -> No
     (tmp_path / "forms.yaml").unlink()
     with pytest.raises(RegistryError, match="cannot read"):
         load_registry(tmp_path)
+
+
+def test_org_name_endings_are_data_and_checked(tmp_path: Path) -> None:
+    assert {"有限公司", "厂", "局", "医院", "委员会"} <= set(get_registry().org_name_endings)
+    catalogue, forms = _copy(tmp_path)
+    forms["org_name_endings"] = [*forms["org_name_endings"], "厂", "Ltd"]
+    _write(tmp_path, catalogue, forms)
+    with pytest.raises(RegistryError) as info:
+        load_registry(tmp_path)
+    assert "'厂' is listed twice" in info.value.message
+    assert "'Ltd' is not plain Han text" in info.value.message
+    forms["org_name_endings"] = []
+    _write(tmp_path, catalogue, forms)
+    with pytest.raises(RegistryError, match="org_name_endings is empty but"):
+        load_registry(tmp_path)
+
+
+def test_unit_name_is_an_org_name_everywhere(registry: Registry) -> None:
+    kinds = {f.kind for form in registry.forms for f in form.fields if f.key == "unit_name"}
+    assert kinds == {FieldKind.ORG_NAME}

@@ -92,3 +92,56 @@ def test_chinese_year_with_arabic_zero_and_far_future_range() -> None:
 )
 def test_phone_numbers_hold_no_han_text(raw: str, expected: str | None) -> None:
     assert v.parse_phone(raw) == expected
+
+
+ENDINGS = ["有限责任公司", "有限公司", "公司", "厂", "局", "馆", "医院", "院", "支行", "行", "委员会", "会"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("北京市东方科技有限公司", "北京市东方科技有限公司"),
+        ("哈尔滨市道里区联创商贸有限责任公司", "哈尔滨市道里区联创商贸有限责任公司"),
+        ("成都市博远纺织厂", "成都市博远纺织厂"),
+        ("中国工商银行 北京市分行", "中国工商银行北京市分行"),
+        ("华为技术(深圳)有限公司", "华为技术（深圳）有限公司"),
+        ("西安市雁塔区卫生健康委员会", "西安市雁塔区卫生健康委员会"),
+    ],
+)
+def test_whole_unit_names_pass(raw: str, expected: str) -> None:
+    assert v.parse_org_name(raw, ENDINGS) == expected
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "北京市朝阳区",  # 教育局 under the seal
+        "南京市玄武区书",  # 图书馆 half read
+        "哈尔滨市道里区联创商贸有限责住公",  # cut inside 公司
+        "限公司",  # what is left of a seal's text
+        "公司",
+        "2019年5月",
+        "13812345678",
+    ],
+)
+def test_unit_names_cut_short_or_not_names_fail(raw: str) -> None:
+    assert v.parse_org_name(raw, ENDINGS) is None
+
+
+def test_variant_glyphs_read_as_the_standard_character() -> None:
+    assert v.parse_name("顾钧眞") == "顾钧真"
+    assert v.standard_forms("靑年路") == "青年路"
+
+
+@pytest.mark.parametrize(
+    "raw", ["上海市恒通商贸有限任公司", "天成运输有公司", "兴业电子股份限公司", "北京市运输限公司"]
+)
+def test_unit_name_with_a_character_of_its_form_dropped_fails(raw: str) -> None:
+    endings = [*ENDINGS, "股份有限公司", "分理处", "处", "合作社", "社"]
+    assert v.parse_org_name(raw, endings) is None
+
+
+@pytest.mark.parametrize("raw", ["武汉市市政工程管理处", "巴音郭楞蒙古自治州供销合作社", "成都市鑫源电子股份有限公司"])
+def test_forms_that_share_characters_with_longer_forms_pass(raw: str) -> None:
+    endings = [*ENDINGS, "股份有限公司", "分理处", "处", "合作社", "联合社", "社"]
+    assert v.parse_org_name(raw, endings) == raw

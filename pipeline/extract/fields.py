@@ -95,18 +95,35 @@ def _parse_name(raw: str) -> Parsed:
     return _checked(name, "name")
 
 
+def _parse_org_name(raw: str) -> Parsed:
+    name = v.parse_org_name(clean_text(raw), get_registry().org_name_endings)
+    if name is not None and name in _registry_labels():
+        return Parsed(None, _FAILED_CHECK, "unit name reads as a printed label")
+    if name is None:
+        return Parsed(None, _FAILED_CHECK, "does not end in an organisational form (cut short?)")
+    return Parsed(name, 1.0)
+
+
+def _parse_choice(spec: FieldSpec, raw: str) -> Parsed:
+    text = normalize_text(clean_text(raw))
+    exact = [c for c in spec.choices if normalize_text(c) == text]
+    hits = exact or [c for c in spec.choices if normalize_text(c) in text]
+    return Parsed(hits[0], 1.0) if len(hits) == 1 else Parsed(None, _FAILED_CHECK, "not one of the form's choices")
+
+
 def _parse(spec: FieldSpec, raw: str) -> Parsed:
     if spec.kind is FieldKind.DATE:
         return _parse_date(raw, spec.key)
     if spec.kind is FieldKind.NAME:
         return _parse_name(raw)
+    if spec.kind is FieldKind.ORG_NAME:
+        return _parse_org_name(raw)
+    if spec.kind is FieldKind.CHOICE and spec.choices:
+        return _parse_choice(spec, raw)
     parser = _PARSERS.get(spec.kind)
     if parser is not None:
         return parser(raw)
     text = clean_text(raw)
-    if spec.kind is FieldKind.CHOICE and spec.choices:
-        hits = [c for c in spec.choices if normalize_text(c) in normalize_text(text)]
-        return Parsed(hits[0], 1.0) if len(hits) == 1 else Parsed(None, _FAILED_CHECK, "choice not recognised")
     return Parsed(text or None, 0.95 if text else 0.0, None if text else "empty")
 
 
@@ -168,7 +185,7 @@ def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: li
         row = value_right(page, anchor, labels, join=True)
         if row is not None and len(row.words) > 1:
             out.extend(Candidate(ValueSpan(text=w.text, words=(w,)), 1) for w in row.words)
-    elif spec.kind is FieldKind.TEXT:
+    elif spec.kind in (FieldKind.TEXT, FieldKind.CHOICE):
         # 变更项目: 联系电话 — the value of a free-text field can be a label's wording. The word to the
         # right reads as a label but has no value of its own, so it is this label's value.
         neighbour = right_neighbour(page, anchor.word)

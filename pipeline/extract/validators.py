@@ -7,6 +7,7 @@ can confirm (an ID is repaired only when exactly one repair passes the GB 11643 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import product
@@ -166,6 +167,29 @@ def parse_date(raw: str, *, earliest: int = 1900, latest: date | None = None) ->
     return None
 
 
+# Variant glyphs the recogniser's dictionary holds beside the standard simplified character; the
+# forms are printed and filled in simplified Chinese, so 顾钧眞 is 顾钧真.
+_VARIANTS = str.maketrans(
+    {
+        "眞": "真",
+        "靑": "青",
+        "淸": "清",
+        "敎": "教",
+        "硏": "研",
+        "吿": "告",
+        "戶": "户",
+        "內": "内",
+        "卽": "即",
+        "値": "值",
+    }
+)
+
+
+def standard_forms(text: str) -> str:
+    """`text` with variant glyphs replaced by the standard simplified characters."""
+    return text.translate(_VARIANTS)
+
+
 _NAME = re.compile(r"^[\u4e00-\u9fff]{2,5}$|^[\u4e00-\u9fff]{1,8}[·•・.][\u4e00-\u9fff]{1,10}$")
 
 
@@ -173,9 +197,44 @@ def parse_name(raw: str) -> str | None:
     """Han names (2–5 characters) and minority names joined by a middle dot (阿依古丽·买买提)."""
     import unicodedata
 
-    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    text = standard_forms(unicodedata.normalize("NFKC", raw).strip().replace(" ", ""))
     text = re.sub(r"[•・.．]", "·", text)
     return text if _NAME.match(text) else None
+
+
+# Han text with the brackets of a place or branch, (北京)科技有限公司, and the odd Latin letter or digit.
+_ORG_TEXT = re.compile(r"^[\u4e00-\u9fff（）()A-Z0-9·&]+$")
+_ORG_MIN_CHARS = 4
+
+
+def parse_org_name(raw: str, endings: Sequence[str]) -> str | None:
+    """A unit's name when it reads as a whole one: Han text ending in an organisational form (`endings`)
+    with a distinctive part before it. 北京市朝阳区 (教育局 under a seal) and 有限责住公 fail."""
+    text = standard_forms(raw.strip().replace(" ", "").replace("\u3000", ""))
+    text = text.replace("(", "（").replace(")", "）")
+    if len(text) < _ORG_MIN_CHARS or not _ORG_TEXT.match(text.upper()):
+        return None
+    ending = max((e for e in endings if text.endswith(e)), key=len, default=None)
+    if ending is None or len(text) - len(ending) < 2 or _damaged_ending(text, ending, endings):
+        return None
+    return text
+
+
+def _damaged_ending(text: str, ending: str, endings: Sequence[str]) -> bool:
+    """Does the name end in a longer organisational form with one character dropped (有限任公司, 运输有公司,
+    股份限公司)? The recogniser drops a character of a long line now and then and is sure of the rest.
+
+    A dropped first character counts only when three or more remain: 限公司 is 有限公司 cut, but 理处 of
+    管理处 is not 分理处 cut.
+    """
+    for longer in endings:
+        if len(longer) <= len(ending):
+            continue
+        for i in range(len(longer)):
+            rest = longer[:i] + longer[i + 1 :]
+            if len(rest) > len(ending) and (i > 0 or len(rest) >= 3) and text.endswith(rest):
+                return True
+    return False
 
 
 def parse_sex(raw: str) -> str | None:
