@@ -6,16 +6,17 @@ exchange batch paths and ids over XCom, never images or OCR results.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from pipeline import steps
 from pipeline.context import RunContext
-from pipeline.errors import ConfigError
+from pipeline.errors import ConfigError, DanganError
 from pipeline.ingest.discover import batch_id_for
 from pipeline.settings import Settings, get_settings
 from pipeline.store import CatalogueStore, open_store
@@ -23,6 +24,38 @@ from schemas.models import FileKind
 
 # Airflow refuses to map over more than max_map_length (1024 by default) items.
 MAX_MAPPED = 1024
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _fail_exception() -> type[Exception] | None:
+    try:
+        from airflow.sdk.exceptions import AirflowFailException
+    except ImportError:  # the tasks also run without Airflow (tests, a plain script)
+        return None
+    return AirflowFailException
+
+
+def fail_fast(fn: Callable[P, R]) -> Callable[P, R]:
+    """A DanganError that is not `retryable` fails the Airflow task at once.
+
+    The DAGs retry failed tasks (a database restart, an OCR worker killed); retrying a batch folder that
+    does not exist or a registry that does not validate only delays the same error by the retry delays.
+    The message keeps the cause's, which says how to fix it; the cause stays chained.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except DanganError as e:
+            fail = _fail_exception()
+            if e.retryable or fail is None:
+                raise
+            raise fail(f"{type(e).__name__}: {e.message} (not retried: retrying cannot fix this)") from e
+
+    return wrapper
 
 
 @contextmanager
@@ -46,6 +79,7 @@ def chunked(items: list[Any], chunk_size: int) -> list[list[Any]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
+@fail_fast
 def batch_folder(batch_dir: str) -> str:
     """The absolute batch folder; ConfigError when the trigger gave none or it is not a folder."""
     # An empty path would mean the worker's current directory: never ingest that by accident.
@@ -57,6 +91,7 @@ def batch_folder(batch_dir: str) -> str:
     return str(folder.resolve())
 
 
+@fail_fast
 def plan_pages(batch_dir: str, chunk_size: int = 8) -> list[list[dict[str, Any]]]:
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -66,6 +101,7 @@ def plan_pages(batch_dir: str, chunk_size: int = 8) -> list[list[dict[str, Any]]
     return chunked(jobs, chunk_size)
 
 
+@fail_fast
 def recognise_pages(batch_dir: str, jobs: list[dict[str, Any]]) -> int:
     settings = get_settings()
     ctx = _ctx(batch_dir, settings)
@@ -80,6 +116,7 @@ def recognise_pages(batch_dir: str, jobs: list[dict[str, Any]]) -> int:
     return len(jobs)
 
 
+@fail_fast
 def assemble_documents(batch_dir: str) -> int:
     settings = get_settings()
     ctx = _ctx(batch_dir, settings)
@@ -96,6 +133,7 @@ def assemble_documents(batch_dir: str) -> int:
     return n
 
 
+@fail_fast
 def number_records(batch_dir: str, chunk_size: int = 8) -> list[list[str]]:
     settings = get_settings()
     ctx = _ctx(batch_dir, settings)
@@ -105,6 +143,7 @@ def number_records(batch_dir: str, chunk_size: int = 8) -> list[list[str]]:
     return chunked([r.record_id for r, _doc in todo], chunk_size)
 
 
+@fail_fast
 def archive_records(batch_dir: str, record_ids: list[str]) -> int:
     settings = get_settings()
     ctx = _ctx(batch_dir, settings)
@@ -122,6 +161,7 @@ def archive_records(batch_dir: str, record_ids: list[str]) -> int:
     return len(record_ids)
 
 
+@fail_fast
 def finish_batch(batch_dir: str) -> dict[str, Any]:
     """Index, queue reviews and return the summary as JSON."""
     settings = get_settings()
@@ -133,6 +173,7 @@ def finish_batch(batch_dir: str) -> dict[str, Any]:
         return steps.summarize(store, ctx, plan, 0.0).model_dump(mode="json")
 
 
+@fail_fast
 def drop_folder_for(ds: str) -> str:
     """The counter scans of day `ds` (YYYY-MM-DD); an empty folder is made so a quiet day is a no-op."""
     try:

@@ -260,11 +260,36 @@ def test_chunked_never_exceeds_max_map_length(n: int, chunk_size: int) -> None:
         assert len(chunks) == 1
 
 
-def test_task_arguments_are_checked(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError):
+def _not_retried(info: pytest.ExceptionInfo[BaseException]) -> ConfigError:
+    """Airflow fails an AirflowFailException at once, whatever the task's retries; the cause says why."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    assert isinstance(info.value, AirflowFailException)
+    assert isinstance(info.value.__cause__, ConfigError)
+    assert "not retried" in str(info.value)
+    return info.value.__cause__
+
+
+def test_task_arguments_are_checked_and_not_retried(tmp_path: Path) -> None:
+    with pytest.raises(Exception) as info:
         batch_folder("")
-    with pytest.raises(ConfigError):
+    assert "no batch folder given" in _not_retried(info).message
+    with pytest.raises(Exception) as info:
         batch_folder(str(tmp_path / "missing"))
+    assert "does not exist" in _not_retried(info).message
     assert batch_folder(str(tmp_path)) == str(tmp_path.resolve())
-    with pytest.raises(ConfigError):
+    with pytest.raises(Exception) as info:
         drop_folder_for("")
+    _not_retried(info)
+
+
+def test_retryable_errors_are_left_to_airflows_retries() -> None:
+    from pipeline.errors import StoreError
+    from pipeline.tasks import fail_fast
+
+    @fail_fast
+    def flaky() -> None:
+        raise StoreError("database restarting")
+
+    with pytest.raises(StoreError):
+        flaky()
