@@ -476,3 +476,20 @@ def test_a_bad_url_raises_store_error_without_the_password(url: str, expect: str
 def test_mask_url_hides_passwords() -> None:
     assert mask_url("postgresql+psycopg://u:pw@h:5432/db") == "postgresql+psycopg://u:***@h:5432/db"
     assert mask_url("sqlite:///x.sqlite") == "sqlite:///x.sqlite"
+
+
+def test_re_deriving_a_file_keeps_what_a_reviewer_corrected(store: CatalogueStore) -> None:
+    seed(store)
+    reviewed = make_doc("d1", first=1, last=2)
+    reviewed.fields[1] = reviewed.fields[1].model_copy(
+        update={"value": "张叁", "normalized": "张叁", "status": FieldStatus.CORRECTED, "confidence": 1.0}
+    )
+    store.update_document(reviewed)
+    # the file is processed again (a retried failure, a newer extractor): the machine reads 张三 again
+    again = make_doc("d1", first=1, last=2)
+    store.replace_documents("B2024-001", FILE_A, [again, make_doc("d2", first=3, last=3)])
+    got = store.get_document("d1")
+    assert got is not None
+    assert got.fields[1].value == "张叁" and got.fields[1].status is FieldStatus.CORRECTED
+    assert got.fields[0] == again.fields[0]  # the accepted ID stays the machine's
+    assert got.fields[2] == again.fields[2]  # the second 姓名 (another applicant) is not the corrected one

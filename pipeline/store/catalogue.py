@@ -7,7 +7,7 @@ started again neither loses nor doubles anything.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
@@ -41,6 +41,8 @@ from schemas.models import (
     Batch,
     Document,
     DocumentStatus,
+    ExtractedField,
+    FieldStatus,
     PageResult,
     QcTask,
     SourceFile,
@@ -196,7 +198,34 @@ class CatalogueStore:
                 log.info("removed %d stale documents of file %s in batch %s", len(stale), file_id, batch_id)
             now = _now()
             for doc in docs:
-                self._put_document(s, doc, now)
+                self._put_document(s, self._with_reviewed_fields(s, doc), now)
+
+    @staticmethod
+    def _with_reviewed_fields(s: Session, doc: Document) -> Document:
+        """`doc` as re-derived, with the values a reviewer corrected or confirmed kept: a person's word
+        outranks a machine reading of the same page, however often the file is processed again.
+
+        A form may print a key twice (two applicants), so a field is matched by key and occurrence.
+        """
+        stored = s.scalars(select(FieldRow).where(FieldRow.doc_id == doc.doc_id).order_by(FieldRow.position))
+        seen: Counter[str] = Counter()
+        reviewed: dict[tuple[str, int], ExtractedField] = {}
+        for row in stored:
+            occurrence = seen[row.key]
+            seen[row.key] += 1
+            if row.status in (FieldStatus.CORRECTED.value, FieldStatus.CONFIRMED.value):
+                reviewed[(row.key, occurrence)] = rows.field_model(row)
+        if not reviewed:
+            return doc
+        kept = len(reviewed)
+        seen.clear()
+        fields = []
+        for f in doc.fields:
+            fields.append(reviewed.pop((f.key, seen[f.key]), f))
+            seen[f.key] += 1
+        fields.extend(reviewed.values())  # fields a reviewer added that the extractor no longer finds
+        log.info("kept %d reviewed field(s) of document %s", kept, doc.doc_id)
+        return doc.model_copy(update={"fields": fields})
 
     def _put_document(self, s: Session, doc: Document, now: datetime) -> None:
         self._upsert(s, DocumentRow, rows.document_values(doc, now), ["doc_id"])
