@@ -28,6 +28,7 @@ from pipeline.store import CatalogueStore
 from pipeline.summary import BatchSummary, QuarantinedFile
 from schemas.models import (
     ArchiveRecord,
+    AuditEvent,
     Document,
     DocumentStatus,
     FileKind,
@@ -136,8 +137,39 @@ def save_assemble_outcome(
     if isinstance(outcome, BaseException):
         _set_aside(store, source, outcome, "")
         return
+    before = store.records(ctx.batch_id, file_id=source.file_id)
     store.replace_documents(ctx.batch_id, source.file_id, outcome)
+    produced = {d.doc_id for d in outcome}
+    in_use = {r.pdfa_path for r in store.records(ctx.batch_id, file_id=source.file_id)}
+    for record in before:
+        if record.doc_id not in produced and record.pdfa_path not in in_use:
+            _remove_stale_pdfa(store, ctx, record)
     store.upsert_source_file(source.model_copy(update={"status": FileStatus.DONE, "error": None}))
+
+
+def _remove_stale_pdfa(store: CatalogueStore, ctx: RunContext, record: ArchiveRecord) -> None:
+    """The PDF/A of a document its file no longer yields (re-separated) would lie in the archive with no
+    record pointing at it; it goes, and the audit trail says which file and why."""
+    if not record.pdfa_path:
+        return
+    path = Path(record.pdfa_path)
+    archive = (ctx.home / "archive").resolve()
+    if not path.resolve().is_relative_to(archive):
+        log.warning("not removing %s of record %s: it lies outside the archive %s", path, record.record_id, archive)
+        return
+    path.unlink(missing_ok=True)
+    store.record_audit(
+        AuditEvent(
+            at=datetime.now(UTC),
+            actor="pipeline",
+            action="pdfa_removed",
+            record_id=record.record_id,
+            doc_id=record.doc_id,
+            old=record.file_name or path.name,
+            why="its document is no longer produced by the source file (separated differently on re-processing)",
+        )
+    )
+    log.info("removed stale PDF/A %s of record %s", path.name, record.record_id)
 
 
 def number_records(store: CatalogueStore, ctx: RunContext) -> list[ArchiveRecord]:

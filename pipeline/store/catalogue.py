@@ -283,11 +283,13 @@ class CatalogueStore:
             cols = [c for c in values if c not in ("record_id", "created_at")]
             self._upsert(s, RecordRow, values, ["record_id"], cols)
 
-    def records(self, batch_id: str | None = None) -> list[ArchiveRecord]:
+    def records(self, batch_id: str | None = None, file_id: str | None = None) -> list[ArchiveRecord]:
         with self._read("list records") as s:
             stmt = select(RecordRow).join(DocumentRow, RecordRow.doc_id == DocumentRow.doc_id)
             if batch_id is not None:
                 stmt = stmt.where(DocumentRow.batch_id == batch_id)
+            if file_id is not None:
+                stmt = stmt.where(DocumentRow.file_id == file_id)
             return [rows.record_model(r) for r in s.scalars(stmt.order_by(*self._doc_order()))]
 
     def get_record(self, record_id: str) -> ArchiveRecord | None:
