@@ -83,6 +83,8 @@ def evaluate(truth: GroundTruth, docs: list[Document]) -> dict[str, Any]:
     accepted_total = accepted_right = 0
     straight_through = accepted_with_error = 0
     errors: Counter[str] = Counter()
+    # what sends documents to review: a reason names its field ("unit_name: …") or the form type
+    review_causes: Counter[str] = Counter()
     for key, t in expected.items():
         d = predicted.get(key)
         label = d.classification.label if d and d.classification else None
@@ -107,6 +109,8 @@ def evaluate(truth: GroundTruth, docs: list[Document]) -> dict[str, Any]:
                     errors[f"accepted wrong {fkey}"] += 1
             elif not ok:
                 errors[f"missed {fkey}"] += 1
+        if d.status is DocumentStatus.REVIEW:
+            review_causes.update({r.split(":", 1)[0] for r in d.review_reasons})
         if d.status is DocumentStatus.ACCEPTED:
             if doc_has_error:
                 accepted_with_error += 1
@@ -124,6 +128,7 @@ def evaluate(truth: GroundTruth, docs: list[Document]) -> dict[str, Any]:
         "accepted_with_error": accepted_with_error,
         "confusions": [f"{a} -> {b}: {c}" for (a, b), c in confusions.most_common(10)],
         "top_errors": [f"{k}: {c}" for k, c in errors.most_common(5)],
+        "review_causes": [f"{k}: {c}" for k, c in review_causes.most_common(6)],
         **_row_scores(truth, predicted),
     }
 
@@ -222,6 +227,8 @@ def main() -> None:
         table.add_row("confusion", line)
     for line in result["top_errors"]:
         table.add_row("error", line)
+    for line in result["review_causes"]:
+        table.add_row("sent to review by", line)
     Console(stderr=True).print(table)
     print(json.dumps(result, ensure_ascii=False, default=dict))
 
