@@ -158,3 +158,14 @@ def test_change_item_is_one_of_the_forms_choices() -> None:
     odd = _page(_w("变更项目", 290, 0), _w("随便写的", 666, 0), _w("变更前", 290, 1))
     got = _fields("unit_change_registration", odd)["change_item"]
     assert got.normalized is None and "choices" in " ".join(got.reasons)
+
+
+def test_a_unit_name_read_in_two_pieces_is_joined_not_cut_to_its_tail() -> None:
+    # …阿克陶县自 | 来水公司: the tail alone ends in 公司 and would pass as a (wrong) unit name
+    page = _page(
+        _w("单位名称", 290, 0),
+        _w("克孜勒苏柯尔克孜自治州阿克陶县自", 666, 0, 700),
+        _w("来水公司", 1380, 0, 200),
+    )
+    got = _fields("unit_change_registration", page)["unit_name"]
+    assert got.normalized == "克孜勒苏柯尔克孜自治州阿克陶县自来水公司"

@@ -151,8 +151,9 @@ def _labels_for(spec: FieldSpec, own: list[str]) -> list[str]:
 class Candidate:
     span: ValueSpan
     rank: int
-    """0 same line or same row as the label, 1 a single fragment of that row, 2 a label-like word taken as
-    a value, 3 under the label: lower ranks are where a form puts its values."""
+    """0 same line or same row as the label, 1 a single fragment of that row (a unit name: the whole row),
+    2 a label-like word taken as a value, 3 under the label, 4 a single fragment of a unit name's row: lower
+    ranks are where a form puts its values."""
 
 
 def cut_at_label(text: str, labels: list[str]) -> str:
@@ -180,7 +181,14 @@ def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: li
     right = value_right(page, anchor, labels, join=join)
     if right is not None:
         out.append(Candidate(ValueSpan(text=cut_at_label(right.text, labels), words=right.words), 0))
-    if right is not None and _validated(spec):
+    if right is not None and spec.kind is FieldKind.ORG_NAME:
+        # A long name comes back in pieces (…阿克陶县自 | 来水公司): the whole row before any one piece,
+        # whose tail alone can read as a name of its own.
+        row = value_right(page, anchor, labels, join=True)
+        if row is not None and len(row.words) > 1:
+            out.append(Candidate(ValueSpan(text=cut_at_label(row.text, labels), words=row.words), 1))
+            out.extend(Candidate(ValueSpan(text=w.text, words=(w,)), 4) for w in row.words)
+    elif right is not None and _validated(spec):
         # A checked value may sit behind a stray mark (市 left of 女): every word of the row is tried.
         row = value_right(page, anchor, labels, join=True)
         if row is not None and len(row.words) > 1:
