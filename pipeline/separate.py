@@ -1,7 +1,9 @@
 """Stage 4: cut a file's page stream into documents (件).
 
 A page whose title names a main form opens a new document; attachments (ID-card copies,
-certificates), continuation pages and blank versos join the document before them. A vendor's
+certificates), continuation pages and blank versos join the document before them. A continuation
+sheet (续表) of a long person table is marked as one — 续表, （续）, 接上页 near the top, the title with
+（续）, or 第2页 共2页 — and never opens a document, even when it repeats the form's title. A vendor's
 separator sheet (QR code with the separator payload, or patch code 2/T) closes the current document,
 belongs to none, and makes the next page open one whatever it is (a blank right after it is the
 sheet's verso and belongs to none either).
@@ -13,11 +15,13 @@ separator starts one page after it (the ground truth counts the same way).
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from classifiers.title_match import TitleMatchClassifier
 from pipeline.barcodes import read_separator_file
-from schemas.models import Classification, PageKind, PageResult
+from schemas.models import Classification, OcrPage, PageKind, PageResult, Word
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +30,16 @@ SPLIT_MIN_SCORE = 80.0
 # Separator sheets carry a caption at most; forms and ID-card copies give more OCR words than this, so
 # the page image is read for a barcode only on the few pages that could be a separator.
 SEPARATOR_MAX_WORDS = 12
+# Continuation marks sit with the title, above the table; lower down, "可另附续表" in a form's notes is
+# an instruction, not a mark.
+CONTINUATION_REGION = 0.28
+_TOP_MARK = re.compile(
+    r"续|续[表页].{0,3}|接上[页表].{0,2}"  # the mark alone: 续表, 续表一, 续页, 接上页
+    r"|.*\(续(?:[)表页上].*)?"  # （续）, （续表）, （续上页）, the title followed by one
+    r"|.*[表单册函]续\)?"  # the title with （续） whose brackets OCR lost
+)
+# 第2页 (共2页) anywhere: a sheet numbered after the first continues the one before.
+_LATER_SHEET = re.compile(r"第(?:[2-9]|[1-9][0-9]|[二三四五六七八九十])页")
 
 
 @dataclass
@@ -52,16 +66,31 @@ def is_separator_sheet(result: PageResult) -> bool:
     return mark is not None
 
 
+def is_continuation_mark(word: Word, page_height: int) -> bool:
+    """Is this word (at its place on a page `page_height` high) a mark of a continuation sheet?"""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", word.text))
+    if _LATER_SHEET.search(text):
+        return True
+    return word.box[1] < page_height * CONTINUATION_REGION and _TOP_MARK.fullmatch(text) is not None
+
+
+def continuation_mark(page: OcrPage) -> str | None:
+    """The word that marks this page as a continuation sheet of the page before it, or None."""
+    return next((w.text for w in page.words if is_continuation_mark(w, page.height)), None)
+
+
 def page_kind(result: PageResult, matcher: TitleMatchClassifier) -> tuple[PageKind, Classification | None]:
     if result.preprocess.is_blank:
         return PageKind.BLANK, None
     if is_separator_sheet(result):
         return PageKind.SEPARATOR, None
     match = matcher.best_match(result.ocr)
-    if match is not None and match.score >= SPLIT_MIN_SCORE:
-        if match.role == "main":
+    if match is not None and match.score >= SPLIT_MIN_SCORE and match.role == "main":
+        mark = continuation_mark(result.ocr)
+        if mark is None:
             return PageKind.FORM, matcher.classify(result.ocr)
-        return PageKind.ATTACHMENT, None
+        log.info("page %d of %s continues the page before (%s)", result.page.page_no, result.page.rel_path, mark)
+    # attachments and continuation sheets join the current document
     return PageKind.ATTACHMENT, None
 
 

@@ -144,3 +144,69 @@ def test_a_form_page_is_never_read_for_a_barcode(tmp_path: Path) -> None:
     # many OCR words: separation decides from the words alone, so a missing image is never opened
     pages = [_page(1, FORM_WORDS, str(tmp_path / "absent.png"))]
     assert [(s.first_page, s.last_page) for s in separate_pages(pages, title_classifier())] == [(1, 1)]
+
+
+def _numbered(words: list[Word], text: str) -> list[Word]:
+    """The page with a sheet number (第1页 共2页) printed at its foot."""
+    return [*words, Word(text=text, box=(1100, 3300, 1400, 3360), confidence=0.9)]
+
+
+ROWS = _words(*[f"张{i}  11010519800101{i:04d}  增加" for i in range(8)], top=1000)
+
+
+@pytest.mark.parametrize(
+    "top",
+    [
+        ("参保单位人员增加减少表（续）",),  # the title again, with （续）
+        ("参保单位人员增加减少表(续表)",),
+        ("参保单位人员增加减少表续",),  # OCR lost the brackets
+        ("参保单位人员增加减少表", "（续）"),  # the mark on a line of its own
+        ("续表", "序号", "姓名", "公民身份号码"),  # no title; the header repeated
+        ("接上页",),
+    ],
+)
+def test_a_continuation_sheet_joins_the_form_before_it(images: dict[str, str], top: tuple[str, ...]) -> None:
+    pages = [
+        _page(1, FORM_WORDS, images["white"]),
+        _page(2, [*_words(*top), *ROWS], images["white"]),
+        _page(3, ID_WORDS, images["id_copy"]),
+        _page(4, FORM_WORDS, images["white"]),
+    ]
+    spans = separate_pages(pages, title_classifier())
+    assert [(s.first_page, s.last_page) for s in spans] == [(1, 3), (4, 4)]
+    assert spans[0].page_kinds == [PageKind.FORM, PageKind.ATTACHMENT, PageKind.ATTACHMENT]
+
+
+def test_sheet_numbers_tell_a_repeated_plain_title_from_a_new_form(images: dict[str, str]) -> None:
+    pages = [
+        _page(1, _numbered(FORM_WORDS, "第1页 共2页"), images["white"]),  # the first sheet opens
+        _page(2, _numbered([*_words("参保单位人员增加减少表"), *ROWS], "第2页共2页"), images["white"]),
+        _page(3, _numbered(FORM_WORDS, "第1页 共1页"), images["white"]),
+    ]
+    spans = separate_pages(pages, title_classifier())
+    assert [(s.first_page, s.last_page) for s in spans] == [(1, 2), (3, 3)]
+
+
+def test_continuation_marks_are_not_read_into_other_titles(images: dict[str, str]) -> None:
+    transfer = [*_words("基本养老保险关系转移接续申请表"), *_words(*[f"转出地{i}" for i in range(12)], top=600)]
+    note = Word(text="本表不够填写的，可另附续表", box=(300, 3200, 1500, 3260), confidence=0.9)
+    pages = [
+        _page(1, FORM_WORDS, images["white"]),
+        _page(2, transfer, images["white"]),  # 接续 in a title is no （续）
+        _page(3, [*FORM_WORDS, note], images["white"]),  # 续表 in a note at the foot is an instruction
+    ]
+    spans = separate_pages(pages, title_classifier())
+    assert [(s.first_page, s.last_page) for s in spans] == [(1, 1), (2, 2), (3, 3)]
+    assert spans[1].classification is not None
+    assert spans[1].classification.label == "pension_transfer_application"
+
+
+def test_a_continuation_sheet_after_a_separator_still_opens_a_document(images: dict[str, str]) -> None:
+    pages = [
+        _page(1, FORM_WORDS, images["white"]),
+        _page(2, [], images["qr"]),
+        _page(3, [*_words("参保单位人员增加减少表（续）"), *ROWS], images["white"]),
+    ]
+    spans = separate_pages(pages, title_classifier())
+    assert [(s.first_page, s.last_page) for s in spans] == [(1, 1), (3, 3)]
+    assert spans[1].classification is not None and spans[1].classification.label == "unit_staff_change"

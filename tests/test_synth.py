@@ -20,7 +20,7 @@ from stdnum.cn import ric, uscc
 from pipeline.synth import FormSource, GroundTruth, generate_batch, main_synth
 from pipeline.synth.batch import SynthOutputError, plan_batch, registry_source
 from pipeline.synth.degrade import Rotation, draw_params, scan
-from pipeline.synth.truth import TRUTH_FILE
+from pipeline.synth.truth import GENERATOR_VERSION, TRUTH_FILE
 from pipeline.synth.values import credit_code, format_date, make_case
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
 
@@ -172,7 +172,7 @@ def test_separator_sheets_sit_between_documents_and_read_back(tmp_path: Path) ->
 
     out = tmp_path / "batch"
     truth = generate_batch(out, 6, 12, "box", source=SOURCE, workers=1, separator_share=1.0)
-    assert truth.separators and truth.generator_version == "1.1"
+    assert truth.separators and truth.generator_version == GENERATOR_VERSION == "1.2"
     _check_page_ranges(out, truth)
     starts = {(d.source_file, d.first_page) for d in truth.documents}
     for sep in truth.separators:
@@ -199,8 +199,10 @@ def test_person_tables_have_two_to_eight_valid_rows(tmp_path: Path) -> None:
     from schemas.registry import get_registry
 
     form = get_registry().form("unit_staff_change")
-    truth = generate_batch(tmp_path / "t", 3, 21, "counter", source=FormSource((form,), {}), workers=1)
+    source = FormSource((form,), {})
+    truth = generate_batch(tmp_path / "t", 3, 21, "counter", source=source, workers=1, continuation_share=0.0)
     for doc in truth.documents:
+        assert [p.kind for p in doc.pages].count("continuation") == 0
         assert 2 <= len(doc.rows) <= 8
         for row in doc.rows:
             assert set(row) <= set(PERSON_TABLES["unit_staff_change"])
@@ -210,6 +212,45 @@ def test_person_tables_have_two_to_eight_valid_rows(tmp_path: Path) -> None:
         assert all(doc.fields[k] == v for k, v in doc.rows[0].items())
         assert "birth_date" not in doc.fields
         assert len({r["id_number"] for r in doc.rows}) == len(doc.rows)
+
+
+def test_continuation_sheets_carry_the_people_the_first_sheet_has_no_room_for(tmp_path: Path) -> None:
+    from schemas.registry import get_registry
+
+    form = get_registry().form("unit_staff_change")
+    out = tmp_path / "t"
+    truth = generate_batch(out, 4, 21, "box", source=FormSource((form,), {}), workers=1, continuation_share=1.0)
+    _check_page_ranges(out, truth)
+    for doc in truth.documents:
+        kinds = [p.kind for p in doc.pages]
+        assert kinds[:2] == ["form", "continuation"] and kinds.count("continuation") == 1
+        # the first sheet has room for 5–9 people and is full; 1–6 more go on
+        assert 6 <= len(doc.rows) <= 15
+        assert all(ric.is_valid(r["id_number"]) for r in doc.rows)
+        assert len({r["id_number"] for r in doc.rows}) == len(doc.rows)
+        assert all(doc.fields[k] == v for k, v in doc.rows[0].items())
+
+
+def test_continuation_sheets_leave_other_documents_as_they_were(tmp_path: Path) -> None:
+    from schemas.registry import get_registry
+
+    source = FormSource((get_registry().form("unit_staff_change"), *FORMS), {})
+    before = generate_batch(tmp_path / "a", 6, 8, "counter", source=source, workers=1, continuation_share=0.0)
+    after = generate_batch(tmp_path / "b", 6, 8, "counter", source=source, workers=1, continuation_share=1.0)
+    _check_page_ranges(tmp_path / "b", after)
+    continued = {d.source_file for d in after.documents if any(p.kind == "continuation" for p in d.pages)}
+    assert len(continued) == 2
+    hashes_before, hashes_after = _hashes(tmp_path / "a"), _hashes(tmp_path / "b")
+    for old, new in zip(before.documents, after.documents, strict=True):
+        if new.source_file in continued:
+            # the first sheet's people are the same, more follow them (a one-page JPEG became a PDF)
+            assert Path(new.source_file).stem == Path(old.source_file).stem
+            assert new.rows[: len(old.rows)] == old.rows and len(new.rows) > len(old.rows)
+            assert new.fields == old.fields and len(new.pages) == len(old.pages) + 1
+            assert hashes_after[new.source_file] != hashes_before.get(new.source_file)
+        else:
+            assert new == old
+            assert hashes_after[new.source_file] == hashes_before[old.source_file]
 
 
 def test_page_dpi_and_rotation_are_true(mixed_batch: tuple[Path, GroundTruth]) -> None:

@@ -222,3 +222,117 @@ def test_rows_of_a_generated_form_survive_real_ocr(tmp_path: Path) -> None:
         store.close()
     assert result["table_rows"] == len(truth.documents[0].rows) >= 2
     assert result["row_cell_accuracy"] >= 0.8
+
+
+MORE_IDS = [id_number(RNG, date(1960 + i, 1 + i, 3 + i), "男" if i % 2 else "女") for i in range(4)]
+
+
+def _sheet(words: list[Word], *, shift: int = 0) -> OcrPage:
+    """A continuation sheet: the same ruling as the first, laid on the platen `shift` pixels further right."""
+    moved = [
+        Word(text=w.text, box=(w.box[0] + shift, w.box[1], w.box[2] + shift, w.box[3]), confidence=w.confidence)
+        for w in words
+    ]
+    return OcrPage(engine="test", engine_version="1", width=2480, height=3508, words=moved)
+
+
+def _first_sheet() -> OcrPage:
+    return _page(
+        [
+            _row(1, 1130, "张伟", "男", IDS[0], "增加", "2015年3月2日", "4500"),
+            _row(2, 1260, "王芳", "女", IDS[1], "增加", "2015.03.20", "3800"),
+        ]
+    )
+
+
+def _more_rows(top: int) -> list[list[Word]]:
+    return [
+        _row(3, top, "李强", "男", IDS[2], "增加", "2015-02-27", "12000.50"),
+        _row(4, top + 130, "赵敏", "女", MORE_IDS[0], "减少", "2015-03-01", "5000"),
+        _row(5, top + 260, "古丽·买买提", "男", MORE_IDS[1], "增加", "2015-03-05", "6100"),
+    ]
+
+
+def test_rows_go_on_over_a_continuation_sheet_without_its_header() -> None:
+    marks = [_w("参保单位人员增加减少表（续）", 1240, 200), _w("续表", X["name"], 330)]
+    footer = [_w("第2页 共2页", 1240, 3300)]
+    second = _sheet([*marks, *(w for r in _more_rows(500) for w in r), *footer], shift=40)
+    rows = extract_table_rows(FORM, [(1, _first_sheet()), (2, second)])
+    assert [_values(r)["name"] for r in rows] == ["张伟", "王芳", "李强", "赵敏", "古丽·买买提"]
+    assert [{f.page_no for f in r} for r in rows] == [{1}, {1}, {2}, {2}, {2}]
+    assert _values(rows[3]) == {
+        "name": "赵敏",
+        "sex": "女",
+        "id_number": MORE_IDS[0],
+        "change_type": "减少",
+        "change_date": "2015-03-01",
+        "contribution_base": "5000.00",
+    }
+    assert _values(rows[4])["id_number"] == MORE_IDS[1] and _values(rows[4])["sex"] == "男"
+
+
+def test_a_continuation_sheet_with_its_header_is_read_in_its_own_columns() -> None:
+    header = [_w(t, X[k], 400) for t, k in (("序号", "seq"), ("姓名", "name"), ("身份证号码", "id"))]
+    header += [_w(t, X[k], 400) for t, k in (("变动类型", "type"), ("变动时间", "date"), ("缴费基数", "base"))]
+    header += [_w("性别", X["sex"], 400)]
+    # no remarks row under the table: the sheet number at the foot must not become a row
+    second = _sheet([*header, *(w for r in _more_rows(530) for w in r), _w("第2页共2页", 1100, 3300)], shift=150)
+    rows = extract_table_rows(FORM, [(1, _first_sheet()), (2, second)])
+    assert [_values(r).get("id_number") for r in rows] == [IDS[0], IDS[1], IDS[2], MORE_IDS[0], MORE_IDS[1]]
+    assert [_values(r).get("sex") for r in rows[2:]] == ["男", "女", "男"]
+
+
+def test_a_page_without_header_or_mark_adds_no_rows() -> None:
+    # an ID-card copy behind the form: a name and an ID, no header and no continuation mark
+    id_copy = _sheet(
+        [_w("姓名", 400, 600), _w("赵敏", X["name"], 600), _w("公民身份号码", 400, 900), _w(MORE_IDS[0], X["id"], 900)]
+    )
+    rows = extract_table_rows(FORM, [(1, _first_sheet()), (2, id_copy)])
+    assert [_values(r)["name"] for r in rows] == ["张伟", "王芳"]
+    # a marked sheet continues only a table read on the page before it
+    marked = _sheet([_w("续表", X["name"], 330), *(w for r in _more_rows(500) for w in r)])
+    no_table = _sheet([_w("参保单位人员增加减少表", 1240, 200), _w("单位名称", 400, 500)])
+    assert extract_table_rows(FORM, [(1, no_table), (2, marked)]) == []
+    assert len(extract_table_rows(FORM, [(1, _first_sheet()), (2, id_copy), (3, marked)])) == 2
+
+
+@pytest.mark.ocr
+@pytest.mark.parametrize(
+    "seed",
+    [
+        48,  # the title again with （续表）, no header: read in the first sheet's columns
+        53,  # no title, no header, only 第2页 共2页 at the foot (第1页 共2页 on the first sheet)
+    ],
+)
+def test_rows_on_a_generated_continuation_sheet_survive_real_ocr(tmp_path: Path, seed: int) -> None:
+    from pipeline.run import ingest_batch
+    from pipeline.settings import Settings
+    from pipeline.store import open_store
+    from pipeline.synth.batch import FormSource, generate_batch
+
+    batch = tmp_path / "batch"
+    truth = generate_batch(batch, 1, seed, "counter", source=FormSource((FORM,), {}), workers=1, continuation_share=1.0)
+    (doc_truth,) = truth.documents
+    assert [p.kind for p in doc_truth.pages][:2] == ["form", "continuation"]
+    settings = Settings(home=tmp_path / "home", workers=1)
+    summary = ingest_batch(batch, settings, show_progress=False)
+    store = open_store(settings.database_url)
+    try:
+        docs = store.documents(summary.batch_id)
+    finally:
+        store.close()
+    result = evaluate(truth, docs)
+    assert result["separation_f1"] == 1.0  # the continuation sheet joined; it opened nothing
+    assert result["table_rows"] == len(doc_truth.rows) and result["rows_extra"] == 0
+    assert result["row_cell_accuracy"] >= 0.8
+    (doc,) = docs
+    assert len(doc.table_rows) == len(doc_truth.rows)
+    on_second = [i for i, row in enumerate(doc.table_rows) if {f.page_no for f in row} == {2}]
+    assert on_second and on_second[-1] == len(doc_truth.rows) - 1
+    # rows read from the second sheet line up with the true people after the first sheet's
+    right = sum(
+        (f.normalized or f.value or "").upper() == doc_truth.rows[i].get(f.key, "").upper()
+        for i in on_second
+        for f in doc.table_rows[i]
+    )
+    assert right >= 0.8 * sum(len(doc.table_rows[i]) for i in on_second)

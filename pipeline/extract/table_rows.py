@@ -5,6 +5,11 @@ remarks or sign-off, is one person. A word goes to the column whose parser accep
 first, so a value written off-centre or in a cell narrower than its header still lands right. Each
 row's ID number is checked (GB 11643, with the single-repair rule of the validators) and compared
 with the row's own sex.
+
+A table too long for one sheet goes on over a continuation sheet (续表). One that repeats the header
+is read like the first; one without it is read with the columns of the sheet before, and only when it
+is marked as a continuation (an ID-card copy after the form has names and IDs too). Its rows follow
+the first sheet's, in order.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pipeline.calibration.features import cross_checks
 from pipeline.decide import decide_field
 from pipeline.extract import validators as v
 from pipeline.extract.anchors import find_anchors
+from pipeline.separate import continuation_mark, is_continuation_mark
 from pipeline.settings import DecideSettings
 from schemas.models import Document, ExtractedField, OcrPage, Word
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
@@ -52,6 +58,8 @@ _ID_NOISE = re.compile(r"[\s.,·:;'`\-]")
 # Where OCR ran two cells together without a space: a run of digits against a run of Han characters.
 _SCRIPT_CHANGE = re.compile(r"(?<=[0-9Xx.])(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?=[0-9])")
 _MIN_HEADER_COLUMNS = 3
+# A sheet number at the foot of the page (第2页 共2页), under a table with no remarks row to stop at.
+_SHEET_NUMBER = re.compile(r"[第共]\s*[0-9０-９一二三四五六七八九十]{1,3}\s*页")
 
 
 @dataclass(frozen=True)
@@ -237,18 +245,37 @@ def _is_stop(line: list[Word]) -> bool:
     return any(stop in text for stop in _STOP_WORDS)
 
 
-def _page_rows(form: FormSpec, page_no: int, page: OcrPage) -> list[list[ExtractedField]]:
-    found = _header(page, form)
-    if found is None:
-        return []
-    columns, header_bottom = found
+def _is_person(row: dict[str, ExtractedField]) -> bool:
+    """A line that surely holds a person: a name or an ID number that reads as one. Above the first such
+    line a sheet without its header has only its title and marks."""
+    ident, name = row.get("id_number"), row.get("name")
+    return (ident is not None and len(re.sub(r"[^0-9Xx]", "", ident.value or "")) >= 15) or (
+        name is not None and name.normalized is not None
+    )
+
+
+def _page_rows(
+    page_no: int, page: OcrPage, columns: list[_Column], header_bottom: float | None
+) -> list[list[ExtractedField]]:
+    """The rows under the header (ending at `header_bottom`), or, for a continuation sheet without its
+    header (None), from the first line that holds a person."""
     left = columns[0].x0 - (columns[1].centre - columns[0].centre)
     right = columns[-1].x1 + (columns[-1].centre - columns[-2].centre)
-    below = [w for w in page.words if w.box[1] >= header_bottom - 2 and left <= (w.box[0] + w.box[2]) / 2 <= right]
+    top = header_bottom - 2 if header_bottom is not None else 0
+    # the marks of a continuation sheet (续表, the title with （续）, 第2页) would read as a name or an ID
+    below = [
+        w
+        for w in page.words
+        if w.box[1] >= top
+        and left <= (w.box[0] + w.box[2]) / 2 <= right
+        and not is_continuation_mark(w, page.height)
+        and not _SHEET_NUMBER.search(w.text)
+    ]
     specs = {c.key: c.spec for c in columns}
     rows: list[list[ExtractedField]] = []
+    started = header_bottom is not None
     for line in _lines(below):
-        if _is_stop(line):
+        if started and _is_stop(line):
             break
         cells = _route(line, columns)
         row = {
@@ -259,6 +286,9 @@ def _page_rows(form: FormSpec, page_no: int, page: OcrPage) -> list[list[Extract
         # a person is there when a name or an ID is; lines of stray marks are not rows
         if "id_number" not in row and "name" not in row:
             continue
+        if not started and not _is_person(row):
+            continue
+        started = True
         _cross_check(row)
         rows.append([row[c.key] for c in columns if c.key in row])
     return rows
@@ -267,13 +297,24 @@ def _page_rows(form: FormSpec, page_no: int, page: OcrPage) -> list[list[Extract
 def extract_table_rows(form: FormSpec, pages: Sequence[tuple[int, OcrPage]]) -> list[list[ExtractedField]]:
     """Every person row of the form's table, top to bottom, page after page (empty: the form has no table).
 
-    `pages` are (page number within the document, OCR result), as for `extract_fields`.
+    `pages` are (page number within the document, OCR result), as for `extract_fields`, blank pages left
+    out. A page without the table's header continues the table of the page before when it is marked as
+    a continuation sheet; its rows are read in that page's columns.
     """
     if not table_columns(form):
         return []
     rows: list[list[ExtractedField]] = []
+    carried: list[_Column] | None = None  # the columns of the table on the page before
     for page_no, page in pages:
-        rows.extend(_page_rows(form, page_no, page))
+        found = _header(page, form)
+        if found is not None:
+            carried = found[0]
+            rows.extend(_page_rows(page_no, page, *found))
+        elif carried is not None and (mark := continuation_mark(page)) is not None:
+            log.debug("page %d continues the table without its header (%s)", page_no, mark)
+            rows.extend(_page_rows(page_no, page, carried, None))
+        else:
+            carried = None
     log.debug("form %s: %d table rows", form.form_id, len(rows))
     return rows
 

@@ -2,6 +2,8 @@
 
 Every document draws from its own random streams (derived from the seed and its index), so files
 can be rendered in any order, in parallel, and still come out byte-identical for the same seed.
+Continuation sheets (续表) of long person tables draw from streams of their own, so adding them left
+every document without one as it was.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from pipeline.errors import DanganError
 from pipeline.extract.table_rows import SEQ_KEY, table_columns
 from pipeline.synth.degrade import Mode, ScanParams, draw_params, scan
 from pipeline.synth.layout import (
+    ContinuationMarks,
     FilledField,
     PersonTable,
+    SheetStyle,
     render_blank,
     render_certificate,
+    render_continuation,
     render_form,
     render_id_copy,
 )
@@ -46,7 +51,7 @@ from schemas.registry_models import FieldSpec, FormSpec
 log = logging.getLogger(__name__)
 
 Profile = Literal["box", "counter", "mixed"]
-PageKind = Literal["form", "id_copy", "certificate", "blank"]
+PageKind = Literal["form", "continuation", "id_copy", "certificate", "blank"]
 FileKind = Literal["pdf", "tiff", "jpeg"]
 
 REGION_PREFIXES = ["克州", "克孜勒苏柯尔克孜自治州", "阿图什市", "新疆维吾尔自治区", "北京市"]
@@ -54,6 +59,7 @@ GENERIC_CERTIFICATES = ["在职证明", "工资收入证明", "解除劳动合�
 _MODE_WEIGHTS: list[tuple[Mode, float]] = [("color", 0.55), ("gray", 0.3), ("bitonal", 0.15)]
 SEPARATOR_SHARE = 0.25  # of box files whose vendor puts separator sheets between documents
 SeparatorPlacement = Literal["before", "between"]  # in front of every document, or only between two
+CONTINUATION_SHARE = 0.25  # of documents with a person table whose people overflow onto a continuation sheet
 
 
 class SynthOutputError(DanganError):
@@ -111,6 +117,16 @@ def _page_plan(rng: random.Random, counter: bool) -> tuple[PageKind, ...]:
     return tuple(pages)
 
 
+def _with_continuation(
+    pages: tuple[PageKind, ...], seed: int, index: int, form: FormSpec, share: float
+) -> tuple[PageKind, ...]:
+    """The continuation sheet goes right behind the form's first sheet; its own stream decides, so the
+    rest of the plan stays as it was."""
+    if not table_columns(form) or random.Random(f"{seed}/continuation/{index}").random() >= share:
+        return pages
+    return (pages[0], "continuation", *pages[1:])
+
+
 def _pick_mode(rng: random.Random) -> Mode:
     roll, acc = rng.random(), 0.0
     for mode, weight in _MODE_WEIGHTS:
@@ -131,7 +147,12 @@ def _separator_plan(seed: int, box_no: int, share: float) -> tuple[SeparatorSymb
 
 
 def plan_batch(
-    source: FormSource, docs: int, seed: int, profile: Profile, separator_share: float = SEPARATOR_SHARE
+    source: FormSource,
+    docs: int,
+    seed: int,
+    profile: Profile,
+    separator_share: float = SEPARATOR_SHARE,
+    continuation_share: float = CONTINUATION_SHARE,
 ) -> list[FilePlan]:
     """Which documents go into which files, decided before anything is drawn."""
     if not source.forms:
@@ -148,7 +169,9 @@ def plan_batch(
         DocPlan(
             index=i,
             form=form,
-            pages=_page_plan(random.Random(f"{seed}/pages/{i}"), counter=i >= n_box),
+            pages=_with_continuation(
+                _page_plan(random.Random(f"{seed}/pages/{i}"), counter=i >= n_box), seed, i, form, continuation_share
+            ),
             certificate_titles=source.attachments.get(form.form_id, ()),
         )
         for i, form in enumerate(order[:docs])
@@ -169,8 +192,9 @@ def plan_batch(
         i += take
     day = datetime(2021, 3, 1) + timedelta(days=rng.randint(0, 900))
     for n, doc in enumerate(plans[n_box:], start=1):
-        single = len(doc.pages) == 1
-        kind = "jpeg" if single and rng.random() < 0.6 else "pdf"
+        # decided as if without the continuation sheet, so the plan's stream is the same with or without
+        single = len([p for p in doc.pages if p != "continuation"]) == 1
+        kind = "jpeg" if single and rng.random() < 0.6 and len(doc.pages) == 1 else "pdf"
         folder = f"counter/{day:%Y%m%d}/" if rng.random() < 0.5 else ""
         ext = "pdf" if kind == "pdf" else rng.choice(["jpg", "jpeg"])
         mode = _pick_mode(rng)
@@ -261,6 +285,53 @@ def _person_table(form: FormSpec, case: Case, rng: random.Random) -> PersonTable
     return PersonTable(columns, tuple(rows), max(len(rows), rng.randint(5, 9)))
 
 
+_TITLE_MARKS = ("（续）", "（续表）", "(续)", "（续页）")
+_MARKERS = ("续表", "（续）", "续表：", "（续上页）", "接上页")
+
+
+def _overflow(table: PersonTable, form: FormSpec, case: Case, rng: random.Random) -> tuple[PersonTable, range]:
+    """More people than the first sheet holds: it is filled, and 1–6 more go on a continuation sheet.
+    Returns the table with every row and the row indices the continuation sheet prints."""
+    printed = {key for key, _, _ in table.columns}
+    specs = [s for s in table_columns(form) if s.key in printed]
+    first = table.rows[0].get("change_type")
+    change_type = first.normalised if first is not None else rng.choice(["增加", "减少"])
+    rows = list(table.rows)
+    total = table.printed_rows + rng.randint(1, 6)
+    while len(rows) < total:
+        row_case = make_case(rng)
+        kind = change_type if rng.random() < 0.8 else rng.choice(["增加", "减少"])
+        rows.append({s.key: _row_value(s, case, row_case, kind, rng) for s in specs})
+    left = total - table.printed_rows
+    return PersonTable(table.columns, tuple(rows), table.printed_rows), range(
+        table.printed_rows, table.printed_rows + max(left, rng.randint(6, 14))
+    )
+
+
+def _continuation_marks(title: str, rng: random.Random) -> tuple[ContinuationMarks, str | None]:
+    """How a continuation sheet says it continues, and the footer of the first sheet (第1页 共2页) when
+    the vendor numbers sheets. A sheet without its header always carries some mark."""
+    header = rng.random() < 0.5
+    numbered = rng.random() < 0.3
+    roll = rng.random()
+    sheet_title: str | None = None
+    if roll < 0.3:
+        sheet_title = title + rng.choice(_TITLE_MARKS)
+    elif roll < 0.4:
+        sheet_title, numbered = title, True  # the title again, plain: only the sheet numbers tell
+    marker = rng.choice(_MARKERS) if rng.random() < 0.5 else None
+    if not header and marker is None and not numbered and sheet_title is None:
+        marker = rng.choice(_MARKERS)
+    marks = ContinuationMarks(
+        title=sheet_title,
+        marker=marker,
+        marker_right=rng.random() < 0.3,
+        page_footer="第2页 共2页" if numbered else None,
+        header=header,
+    )
+    return marks, "第1页 共2页" if numbered else None
+
+
 @dataclass
 class _Scanned:
     image: Image.Image
@@ -277,12 +348,25 @@ def _render_doc(doc: DocPlan, seed: int, file: FilePlan) -> tuple[DocumentTruth,
     if table is not None:
         in_table = {s.key for s in table_columns(doc.form)} | _ONLY_IN_THE_ID
         fields = [f for f in fields if f.spec.key not in in_table]
+    pages = doc.pages if table is not None else tuple(k for k in doc.pages if k != "continuation")
+    cont_rng = random.Random(f"{seed}/continuation-sheet/{doc.index}")
+    continuation: tuple[range, ContinuationMarks] | None = None
+    footer: str | None = None
+    if table is not None and "continuation" in pages:
+        table, cont_rows = _overflow(table, doc.form, case, cont_rng)
+        marks, footer = _continuation_marks(title, cont_rng)
+        continuation = cont_rows, marks
     scanned: list[_Scanned] = []
     previous: Image.Image | None = None
-    for kind in doc.pages:
-        dpi = 200 if rng.random() < 0.2 else 300
+    style: SheetStyle | None = None
+    for kind in pages:
+        page_rng = cont_rng if kind == "continuation" else rng
+        dpi = 200 if page_rng.random() < 0.2 else 300
         if kind == "form":
-            clean = render_form(title, fields, case, rng, dpi, table)
+            clean, style = render_form(title, fields, case, rng, dpi, table, footer)
+        elif kind == "continuation":
+            assert table is not None and continuation is not None and style is not None
+            clean = render_continuation(table, continuation[0], style, continuation[1], cont_rng, dpi)
         elif kind == "id_copy":
             clean = render_id_copy(case, rng, dpi)
         elif kind == "certificate":
@@ -291,13 +375,13 @@ def _render_doc(doc: DocPlan, seed: int, file: FilePlan) -> tuple[DocumentTruth,
         else:
             clean = render_blank(dpi, previous, rng)
         previous = clean
-        mode = file.mode if rng.random() < 0.85 else _pick_mode(rng)
+        mode = file.mode if page_rng.random() < 0.85 else _pick_mode(page_rng)
         if file.kind == "jpeg" and mode == "bitonal":
             mode = "gray"
-        params: ScanParams = draw_params(rng, blank=kind == "blank", mode=mode)
+        params: ScanParams = draw_params(page_rng, blank=kind == "blank", mode=mode)
         image = scan(clean, params)
-        truth_kind: Literal["form", "attachment", "blank"] = (
-            "form" if kind == "form" else "blank" if kind == "blank" else "attachment"
+        truth_kind: Literal["form", "continuation", "attachment", "blank"] = (
+            kind if kind in ("form", "continuation", "blank") else "attachment"
         )
         page_truth = PageTruth(
             kind=truth_kind, rotation=params.rotation, skew_deg=params.skew_deg, dpi=dpi, mode=params.mode
@@ -393,22 +477,25 @@ def generate_batch(
     workers: int | None = None,
     on_document: Callable[[int], None] | None = None,
     separator_share: float = SEPARATOR_SHARE,
+    continuation_share: float = CONTINUATION_SHARE,
 ) -> GroundTruth:
     """Write a synthetic batch of `docs` documents into `out_dir` and return its ground truth.
 
     `source` defaults to the form registry; `workers` to the number of CPUs (at most 4);
     `on_document(n)` is called as files finish with the number of documents they held;
-    `separator_share` is the share of box files with separator sheets (0 for none).
+    `separator_share` is the share of box files with separator sheets (0 for none);
+    `continuation_share` the share of documents with a person table that get a continuation sheet.
     """
     if docs < 1:
         raise SynthOutputError(f"docs must be at least 1, got {docs}")
     if profile not in ("box", "counter", "mixed"):
         raise SynthOutputError(f"profile must be box, counter or mixed, got {profile!r}")
-    if not 0.0 <= separator_share <= 1.0:
-        raise SynthOutputError(f"separator_share must be between 0 and 1, got {separator_share}")
+    for name, share in (("separator_share", separator_share), ("continuation_share", continuation_share)):
+        if not 0.0 <= share <= 1.0:
+            raise SynthOutputError(f"{name} must be between 0 and 1, got {share}")
     _check_out_dir(out_dir)
     src = source if source is not None else registry_source()
-    files = plan_batch(src, docs, seed, profile, separator_share)
+    files = plan_batch(src, docs, seed, profile, separator_share, continuation_share)
     n_workers = max(1, min(workers if workers is not None else (os.cpu_count() or 1), 4, len(files)))
     log.info(
         "synth: %d documents in %d files, seed %d, profile %s, %d workers", docs, len(files), seed, profile, n_workers

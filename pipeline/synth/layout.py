@@ -1,4 +1,5 @@
-"""Drawing clean A4 pages: ruled table forms, ID-card copies, certificates and blank versos.
+"""Drawing clean A4 pages: ruled table forms and the continuation sheets (续表) of their person tables,
+ID-card copies, certificates and blank versos.
 
 Pages are drawn straight at their scan resolution (no resampling later), in RGB because seals are red.
 Scanner effects are added afterwards by `pipeline.synth.degrade`.
@@ -39,7 +40,33 @@ class PersonTable:
 
     columns: tuple[tuple[str, str, float], ...]  # (field key or "seq", header as printed, share of width)
     rows: tuple[dict[str, FieldValue], ...]
-    printed_rows: int  # rows the form has room for; the ones after `rows` stay empty
+    printed_rows: int  # rows the form's first sheet has room for; rows past them go on a continuation sheet
+
+
+@dataclass(frozen=True)
+class SheetStyle:
+    """How a form was printed and filled in: what its continuation sheet (续表) shares with the first
+    sheet, since both come from the same template and the same clerk's pen."""
+
+    margin_mm: float
+    row_mm: float
+    line: Ink
+    pen: Ink
+    label_ref: FontRef
+    title_ref: FontRef
+    hand_pt: float
+    title_pt: float
+
+
+@dataclass(frozen=True)
+class ContinuationMarks:
+    """What tells a reader that a sheet continues the one before it."""
+
+    title: str | None  # the form title, usually with （续）; None: the sheet repeats no title
+    marker: str | None  # 续表, （续） … printed above the table
+    marker_right: bool  # the marker sits at the right edge instead of the left
+    page_footer: str | None  # 第2页 共2页 at the foot of the sheet
+    header: bool  # the table's column header is printed again
 
 
 class _Page:
@@ -142,14 +169,17 @@ def _value(
 def _person_table(
     page: _Page,
     table: PersonTable,
+    rows: range,
     top: float,
     box: tuple[float, float, float],
     inks: tuple[Ink, Ink],
     label_ref: FontRef,
     rng: random.Random,
     hand_px: int,
+    header: bool = True,
 ) -> float:
-    """Draw the person table below `top`; returns its bottom edge."""
+    """Draw the person table below `top`: its header (unless `header` is False), then one printed row
+    per index of `rows`, filled while the index is one of the table's people. Returns the bottom edge."""
     margin, width, row_h = box
     line, pen = inks
     thin = max(1, round(page.dpi / 160))
@@ -157,15 +187,16 @@ def _person_table(
     for _, _, share in table.columns:
         edges.append(edges[-1] + width * share)
     y = top
-    for n in range(table.printed_rows + 1):
-        for (key, header, _), x0, x1 in zip(table.columns, edges, edges[1:], strict=False):
+    lines: list[int | None] = [*([None] if header else []), *rows]
+    for index in lines:
+        for (key, label, _), x0, x1 in zip(table.columns, edges, edges[1:], strict=False):
             cell = (x0, y, x1, y + row_h)
-            if n == 0:
-                page.text_fit(((x0 + x1) / 2, y + row_h / 2), header, label_ref, 10, x1 - x0 - page.px(1.5), line, "mm")
-            elif n <= len(table.rows):
-                value = table.rows[n - 1].get(key)
+            if index is None:
+                page.text_fit(((x0 + x1) / 2, y + row_h / 2), label, label_ref, 10, x1 - x0 - page.px(1.5), line, "mm")
+            elif index < len(table.rows):
+                value = table.rows[index].get(key)
                 if key == "seq":
-                    value = FieldValue(str(n), str(n))
+                    value = FieldValue(str(index + 1), str(index + 1))
                 if value is not None:
                     _value(page, cell, value, pen, line, rng, hand_px)
         for x in edges[1:-1]:
@@ -182,8 +213,10 @@ def render_form(
     rng: random.Random,
     dpi: int,
     table: PersonTable | None = None,
-) -> Image.Image:
-    """A printed table form, filled in by hand, signed and (often) sealed; `table` lists people below the fields."""
+    footer: str | None = None,
+) -> tuple[Image.Image, SheetStyle]:
+    """A printed table form, filled in by hand, signed and (often) sealed; `table` lists people below the
+    fields and `footer` (第1页 共2页) is printed at the foot. Returns the page and how it was printed."""
     page = _Page(dpi)
     draw = page.draw
     grey = rng.randint(20, 60)
@@ -191,16 +224,19 @@ def render_form(
     pen = rng.choice(PEN_INKS)
     label_ref = rng.choice(PRINT_FONTS)
     title_ref = rng.choice(TITLE_FONTS)
-    margin = page.px(rng.uniform(16, 24))
+    margin_mm = rng.uniform(16, 24)
+    margin = page.px(margin_mm)
     width = page.img.width - 2 * margin
     y: float = page.px(rng.uniform(14, 26))
 
-    title_px = fit_size(title_ref, title, page.pt(rng.uniform(16, 21)), width)
+    title_pt = rng.uniform(16, 21)
+    title_px = fit_size(title_ref, title, page.pt(title_pt), width)
     draw.text((page.img.width / 2, y), title, font=font(title_ref, title_px), fill=line, anchor="mt")
     y += title_px * 1.6
 
     small = page.pt(rng.uniform(9, 10.5))
-    hand_px = page.pt(rng.uniform(12, 14.5))
+    hand_pt = rng.uniform(12, 14.5)
+    hand_px = page.pt(hand_pt)
     draw.text((margin, y), "填表单位（盖章）：", font=font(label_ref, small), fill=line)
     if rng.random() < 0.4:
         hand_text(
@@ -259,7 +295,8 @@ def render_form(
         y += row_h
         draw.line((margin, y, margin + width, y), fill=line, width=thin)
     if table is not None:
-        y = _person_table(page, table, y, (margin, width, row_h), (line, pen), label_ref, rng, hand_px)
+        sheet_rows = range(table.printed_rows)
+        y = _person_table(page, table, sheet_rows, y, (margin, width, row_h), (line, pen), label_ref, rng, hand_px)
 
     # remarks and sign-off rows every real form ends with
     remark_h = row_h * remark_rows
@@ -301,6 +338,67 @@ def render_form(
         holder = case.unit.name if rng.random() < 0.65 else f"{case.person.province}社会保险事业管理局"
         mask = seal_mask(holder, rng.choice(_SEAL_FOOTERS), page.px(rng.uniform(38, 42)), rng)
         stamp(page.img, mask, (seal_at[0] + page.px(rng.uniform(-10, 5)), seal_at[1]), rng)
+    if footer is not None:
+        _page_footer(page, footer, label_ref, line)
+    style = SheetStyle(margin_mm, row_h * 25.4 / dpi, line, pen, label_ref, title_ref, hand_pt, title_pt)
+    return page.img, style
+
+
+def _page_footer(page: _Page, text: str, ref: FontRef, ink: Ink) -> None:
+    page.draw.text(
+        (page.img.width / 2, page.img.height - page.px(14)), text, font=font(ref, page.pt(10)), fill=ink, anchor="mb"
+    )
+
+
+def render_continuation(
+    table: PersonTable,
+    rows: range,
+    style: SheetStyle,
+    marks: ContinuationMarks,
+    rng: random.Random,
+    dpi: int,
+) -> Image.Image:
+    """A continuation sheet (续表) of a form's person table: the same ruling and pen as the first sheet,
+    rows `rows` of `table` (numbered on from the first sheet), the marks that say it continues, and a
+    remarks row at the foot on some sheets."""
+    page = _Page(dpi)
+    draw = page.draw
+    # another sheet, laid on the platen a little differently from the first
+    margin = page.px(style.margin_mm + rng.uniform(-3.0, 3.0))
+    width = page.img.width - 2 * page.px(style.margin_mm)
+    y: float = page.px(rng.uniform(14, 26))
+    small = page.pt(rng.uniform(9, 10.5))
+    if marks.title is not None:
+        title_px = fit_size(style.title_ref, marks.title, page.pt(style.title_pt), width)
+        draw.text(
+            (page.img.width / 2, y), marks.title, font=font(style.title_ref, title_px), fill=style.line, anchor="mt"
+        )
+        y += title_px * 1.6
+    if marks.marker is not None:
+        f = font(style.label_ref, small)
+        x = margin + width - f.getlength(marks.marker) if marks.marker_right else margin
+        draw.text((x, y), marks.marker, font=f, fill=style.line)
+        y += small * 1.8
+    elif marks.title is None:
+        y += page.px(rng.uniform(4, 12))
+    row_h = page.px(style.row_mm)
+    thin = max(1, round(dpi / 160))
+    top = y
+    draw.line((margin, y, margin + width, y), fill=style.line, width=thin)
+    inks = (style.line, style.pen)
+    hand_px = page.pt(style.hand_pt)
+    y = _person_table(
+        page, table, rows, y, (margin, width, row_h), inks, style.label_ref, rng, hand_px, header=marks.header
+    )
+    if rng.random() < 0.5:
+        remark_h = row_h * rng.uniform(1.2, 2.0)
+        label_w = page.px(rng.uniform(28, 36))
+        draw.line((margin + label_w, y, margin + label_w, y + remark_h), fill=style.line, width=thin)
+        page.text_fit((margin + label_w / 2, y + remark_h / 2), "备注", style.label_ref, 11, label_w, style.line, "mm")
+        y += remark_h
+    draw.rectangle((margin, top, margin + width, y), outline=style.line, width=thin * 2 + 1)
+    if marks.page_footer is not None:
+        _page_footer(page, marks.page_footer, style.label_ref, style.line)
     return page.img
 
 

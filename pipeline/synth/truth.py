@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-GENERATOR_VERSION = "1.1"  # 1.1: separator sheets, person-table rows
+GENERATOR_VERSION = "1.2"  # 1.1: separator sheets, person-table rows; 1.2: continuation sheets (续表)
 TRUTH_FILE = "ground_truth.json"
 
 
@@ -18,7 +18,9 @@ class _Model(BaseModel):
 
 
 class PageTruth(_Model):
-    kind: Literal["form", "attachment", "blank", "separator"]
+    kind: Literal["form", "continuation", "attachment", "blank", "separator"] = Field(
+        description="continuation: a further sheet of the form's person table (续表), part of the same document"
+    )
     rotation: Literal[0, 90, 180, 270] = Field(
         description="clockwise rotation applied to the scan; turning the page back needs the opposite"
     )
