@@ -85,13 +85,13 @@ def page_kind(result: PageResult, matcher: TitleMatchClassifier) -> tuple[PageKi
     if is_separator_sheet(result):
         return PageKind.SEPARATOR, None
     match = matcher.best_match(result.ocr)
+    mark = continuation_mark(result.ocr)
     if match is not None and match.score >= SPLIT_MIN_SCORE and match.role == "main":
-        mark = continuation_mark(result.ocr)
         if mark is None:
             return PageKind.FORM, matcher.classify(result.ocr)
         log.info("page %d of %s continues the page before (%s)", result.page.page_no, result.page.rel_path, mark)
     # attachments and continuation sheets join the current document
-    return PageKind.ATTACHMENT, None
+    return (PageKind.ATTACHMENT if mark is None else PageKind.CONTINUATION), None
 
 
 def separate_pages(results: list[PageResult], matcher: TitleMatchClassifier) -> list[DocumentSpan]:

@@ -52,6 +52,7 @@ class DocumentStatus(StrEnum):
 class PageKind(StrEnum):
     FORM = "form"
     ATTACHMENT = "attachment"
+    CONTINUATION = "continuation"  # 续表: a further sheet of the form before it
     BLANK = "blank"
     SEPARATOR = "separator"
 

@@ -174,7 +174,7 @@ def test_a_continuation_sheet_joins_the_form_before_it(images: dict[str, str], t
     ]
     spans = separate_pages(pages, title_classifier())
     assert [(s.first_page, s.last_page) for s in spans] == [(1, 3), (4, 4)]
-    assert spans[0].page_kinds == [PageKind.FORM, PageKind.ATTACHMENT, PageKind.ATTACHMENT]
+    assert spans[0].page_kinds == [PageKind.FORM, PageKind.CONTINUATION, PageKind.ATTACHMENT]
 
 
 def test_sheet_numbers_tell_a_repeated_plain_title_from_a_new_form(images: dict[str, str]) -> None:
