@@ -84,6 +84,9 @@ class Registry(BaseModel):
     org_name_endings: list[str] = Field(
         default=[], description="organisational forms a 单位名称 (kind org_name) ends in; see forms.yaml"
     )
+    amount_ranges: dict[str, tuple[float, float]] = Field(
+        default={}, description="field key → plausible (lowest, highest) amount in yuan; see forms.yaml"
+    )
 
     _forms_by_id: dict[str, FormSpec] = PrivateAttr(default_factory=dict)
     _items_by_id: dict[str, BusinessItem] = PrivateAttr(default_factory=dict)
@@ -185,6 +188,7 @@ def load_registry(directory: Path | None = None) -> Registry:
         "items": catalogue.get("items", []),
         "forms": forms.get("forms", []),
         "org_name_endings": forms.get("org_name_endings", []),
+        "amount_ranges": forms.get("amount_ranges", {}),
     }
     try:
         registry = Registry.model_validate(data)
@@ -238,6 +242,12 @@ def _problems(reg: Registry) -> list[str]:
 def _org_name_problems(reg: Registry) -> list[str]:
     problems = [f"org_name_endings: {e!r} is listed twice" for e in _duplicates(reg.org_name_endings)]
     problems += [f"org_name_endings: {e!r} is not plain Han text" for e in reg.org_name_endings if not _HAN.match(e)]
+    amount_keys = {f.key for form in reg.forms for f in form.fields if f.kind is FieldKind.AMOUNT}
+    for key, (low, high) in reg.amount_ranges.items():
+        if key not in amount_keys:
+            problems.append(f"amount_ranges: {key} is not an amount field of any form")
+        if low >= high:
+            problems.append(f"amount_ranges: {key} has lowest {low} not below highest {high}")
     uses = [f"{form.form_id}.{f.key}" for form in reg.forms for f in form.fields if f.kind is FieldKind.ORG_NAME]
     if uses and not reg.org_name_endings:
         problems.append(f"org_name_endings is empty but {', '.join(uses[:3])} … have kind org_name")

@@ -169,3 +169,19 @@ def test_a_unit_name_read_in_two_pieces_is_joined_not_cut_to_its_tail() -> None:
     )
     got = _fields("unit_change_registration", page)["unit_name"]
     assert got.normalized == "克孜勒苏柯尔克孜自治州阿克陶县自来水公司"
+
+
+def test_a_minority_name_split_at_its_dot_is_read_whole() -> None:
+    page = _page(_w("姓名", 290, 0), _w("依明", 500, 0, 110), _w("江·买买提", 615, 0, 260), _w("性别", 1380, 0))
+    got = _fields("personal_registration", page)["name"]
+    assert got.normalized == "依明江·买买提"
+    han = _page(_w("姓名", 290, 0), _w("王小明", 500, 0, 160), _w("性别", 1380, 0), _w("男", 1640, 0, 60))
+    assert _fields("personal_registration", han)["name"].normalized == "王小明"
+
+
+def test_an_amount_that_lost_its_decimal_point_is_not_trusted() -> None:
+    # 47877.22 with the point missed reads 4787722: no monthly wage is that high (amount_ranges in forms.yaml)
+    form = next(f for f in get_registry().forms if any(s.key == "monthly_wage" for s in f.fields))
+    page = _page(_w("本人工资", 290, 0), _w("4787722", 666, 0))
+    got = {f.key: f for f in extract_fields(form, [(1, page)])}.get("monthly_wage")
+    assert got is not None and got.normalized is None and "decimal point" in " ".join(got.reasons)

@@ -145,3 +145,24 @@ def test_unit_name_with_a_character_of_its_form_dropped_fails(raw: str) -> None:
 def test_forms_that_share_characters_with_longer_forms_pass(raw: str) -> None:
     endings = [*ENDINGS, "股份有限公司", "分理处", "处", "合作社", "联合社", "社"]
     assert v.parse_org_name(raw, endings) == raw
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("44,500.00", "44500.00"), ("44.500.00", "44500.00"), ("17.871.12", "17871.12"), ("¥47,877.22", "47877.22")],
+)
+def test_amount_separators_are_read_by_position(raw: str, expected: str) -> None:
+    # OCR reads a handwritten thousands comma as a point: never 44.50 for 44,500.00
+    assert v.parse_amount(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["44.500", "12.34.56", "元"])
+def test_ambiguous_or_broken_amounts_are_refused(raw: str) -> None:
+    assert v.parse_amount(raw) is None
+
+
+def test_a_unit_form_read_twice_or_begun_and_not_finished_fails() -> None:
+    endings = [*ENDINGS, "中学", "学"]
+    assert v.parse_org_name("北京市东城区第三中学中学", endings) is None
+    assert v.parse_org_name("成都市汇源机械制造有限公局", endings) is None
+    assert v.parse_org_name("北京市东城区第三中学", endings) == "北京市东城区第三中学"

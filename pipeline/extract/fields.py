@@ -79,7 +79,6 @@ _PARSERS: dict[FieldKind, Callable[[str], Parsed]] = {
     FieldKind.ID_NUMBER: _parse_id,
     FieldKind.UNIT_CODE: lambda raw: _checked(v.parse_unit_code(raw), "unit code (GB 32100)"),
     FieldKind.SEX: lambda raw: _checked(v.parse_sex(raw), "sex"),
-    FieldKind.AMOUNT: lambda raw: _checked(v.parse_amount(raw), "amount"),
     FieldKind.PHONE: lambda raw: _checked(v.parse_phone(raw), "phone number"),
 }
 
@@ -104,6 +103,17 @@ def _parse_org_name(raw: str) -> Parsed:
     return Parsed(name, 1.0)
 
 
+def _parse_amount(spec: FieldSpec, raw: str) -> Parsed:
+    amount = v.parse_amount(raw)
+    if amount is None:
+        return Parsed(None, _FAILED_CHECK, "amount not recognised")
+    limits = get_registry().amount_ranges.get(spec.key)
+    if limits is not None and not limits[0] <= float(amount) <= limits[1]:
+        why = f"amount {amount} outside {limits[0]:g}–{limits[1]:g} (a decimal point lost?)"
+        return Parsed(None, _FAILED_CHECK, why)
+    return Parsed(amount, 1.0)
+
+
 def _parse_choice(spec: FieldSpec, raw: str) -> Parsed:
     text = normalize_text(clean_text(raw))
     exact = [c for c in spec.choices if normalize_text(c) == text]
@@ -120,6 +130,8 @@ def _parse(spec: FieldSpec, raw: str) -> Parsed:
         return _parse_org_name(raw)
     if spec.kind is FieldKind.CHOICE and spec.choices:
         return _parse_choice(spec, raw)
+    if spec.kind is FieldKind.AMOUNT:
+        return _parse_amount(spec, raw)
     parser = _PARSERS.get(spec.kind)
     if parser is not None:
         return parser(raw)
@@ -172,6 +184,22 @@ def _validated(spec: FieldSpec) -> bool:
     return spec.kind not in (FieldKind.TEXT, FieldKind.CHOICE)
 
 
+def _dotted_name(page: OcrPage, anchor: Anchor, labels: list[str]) -> ValueSpan | None:
+    """A minority name the recogniser split at its middle dot (依明 | 江·买买提): the first two or three
+    pieces of the row when together they read as one dotted name; the first piece alone would pass as a
+    Han name and be wrong."""
+    row = value_right(page, anchor, labels, join=True)
+    if row is None or len(row.words) < 2:
+        return None
+    for n in (3, 2):
+        words = row.words[:n]
+        text = "".join(w.text for w in words)
+        name = v.parse_name(text)
+        if len(words) == n and name is not None and "·" in name:
+            return ValueSpan(text=text, words=words)
+    return None
+
+
 def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: list[str]) -> list[Candidate]:
     out: list[Candidate] = []
     if normalize_text(anchor.remainder):
@@ -179,6 +207,8 @@ def _candidate_values(page: OcrPage, anchor: Anchor, spec: FieldSpec, labels: li
     join = spec.kind in (FieldKind.ID_NUMBER, FieldKind.UNIT_CODE, FieldKind.DATE, FieldKind.PHONE)
     # Free text is not joined: the pieces after a value are mostly what is left of a seal (限公司, 可).
     right = value_right(page, anchor, labels, join=join)
+    if right is not None and spec.kind is FieldKind.NAME:
+        right = _dotted_name(page, anchor, labels) or right
     if right is not None:
         out.append(Candidate(ValueSpan(text=cut_at_label(right.text, labels), words=right.words), 0))
     if right is not None and spec.kind is FieldKind.ORG_NAME:

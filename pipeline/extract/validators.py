@@ -225,9 +225,17 @@ def _damaged_ending(text: str, ending: str, endings: Sequence[str]) -> bool:
     股份限公司)? The recogniser drops a character of a long line now and then and is sure of the rest.
 
     A dropped first character counts only when three or more remain: 限公司 is 有限公司 cut, but 理处 of
-    管理处 is not 分理处 cut.
+    管理处 is not 分理处 cut. A form read twice (中学中学) or begun and not finished (有限公局) is damaged too.
     """
+    stem = text[: -len(ending)]
+    if stem.endswith(ending):
+        return True  # 第三中学中学: the form read twice
     for longer in endings:
+        # 有限公局: a longer form begun (有限公) and ended by another one's last character
+        if len(longer) >= 3 and any(
+            stem.endswith(longer[:k]) and longer[:k] not in endings for k in range(2, len(longer))
+        ):
+            return True
         if len(longer) <= len(ending):
             continue
         for i in range(len(longer)):
@@ -244,15 +252,35 @@ def parse_sex(raw: str) -> str | None:
     return None
 
 
+# A number with its separators as written or misread: 44,500.00, 44.500.00 (commas read as points), 44500
+_AMOUNT_RUN = re.compile(r"-?\d[\d.,]*")
+
+
 def parse_amount(raw: str) -> str | None:
+    """An amount in yuan, to two decimals. Separators are read by position: the last one followed by one
+    or two digits is the decimal point, every other one must group thousands (OCR reads a handwritten
+    comma as a point), so 44.500.00 is 44500.00 and 17.871.12 is 17871.12, never 44.50 or 17.87.
+    44.500 could be either and is refused."""
     import unicodedata
 
-    text = unicodedata.normalize("NFKC", raw).replace(",", "").replace("，", "").replace(" ", "")
-    m = re.search(r"-?\d+(?:\.\d{1,2})?", text)
-    if not m:
+    text = unicodedata.normalize("NFKC", raw).replace("，", ",").replace(" ", "")
+    runs = _AMOUNT_RUN.findall(text)
+    if not runs:
+        return None
+    number = max(runs, key=len).rstrip(".,")
+    sign = "-" if number.startswith("-") else ""
+    parts = re.split(r"[.,]", number.lstrip("-"))
+    seps = re.findall(r"[.,]", number)
+    if len(parts) > 1 and len(parts[-1]) in (1, 2):
+        integer, decimals = parts[:-1], parts[-1]
+    elif seps == ["."]:
+        return None  # 44.500: a point with three digits after it is a misread comma or a slip of the pen
+    else:
+        integer, decimals = parts, ""
+    if any(len(group) != 3 for group in integer[1:]) or not integer[0]:
         return None
     try:
-        return str(Decimal(m.group(0)).quantize(Decimal("0.01")))
+        return str(Decimal(f"{sign}{''.join(integer)}.{decimals or '0'}").quantize(Decimal("0.01")))
     except InvalidOperation:
         return None
 
