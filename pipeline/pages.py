@@ -6,6 +6,7 @@ import logging
 import time
 
 import cv2
+import numpy as np
 
 from pipeline.context import RunContext
 from pipeline.ingest.sources import load_page
@@ -16,6 +17,24 @@ from schemas.models import FileKind, OcrPage, PageRef, PageResult
 log = logging.getLogger(__name__)
 
 
+# A grey scan rendered or decoded as BGR has its three channels equal but for JPEG's rounding; stored as
+# one channel, the working copy (and the PDF/A that embeds it) holds the same pixels at a third of the size
+# and is written three times faster. A colour scan, a red seal or a tinted paper, keeps its colour.
+_GREY_SPREAD = 4
+_COLOUR_SHARE = 0.0005
+
+
+def grey_if_grey(image: np.ndarray) -> np.ndarray:
+    """`image` as one channel when its colour channels agree everywhere (a grey or bitonal scan)."""
+    if image.ndim != 3:
+        return image
+    sample = image[::4, ::4].astype(np.int16)
+    spread = sample.max(axis=2) - sample.min(axis=2)
+    if float((spread > _GREY_SPREAD).mean()) > _COLOUR_SHARE:
+        return image
+    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+
+
 def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, page_no: int) -> PageResult:
     """One page, end to end. The original file is only read; corrections apply to the working copy."""
     started = time.perf_counter()
@@ -23,6 +42,7 @@ def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, p
     height, width = image.shape[:2]
     dpi = effective_dpi(width, height, tagged_dpi)
     working, info = preprocess_page(image, dpi)
+    working = grey_if_grey(working)
     out = ctx.page_image(file_id, page_no)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".part.png")
