@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +85,30 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: ConnectionPoolEntry) -> None:
         cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
         # WAL lets readers proceed while one writer commits; NORMAL sync is durable under WAL.
-        cur.execute("PRAGMA journal_mode = WAL")
+        _set_wal(cur)
         cur.execute("PRAGMA synchronous = NORMAL")
     finally:
         cur.close()
+
+
+def _set_wal(cur: Any) -> None:
+    """Switch a file database to WAL. SQLite answers "database is locked" at once, without its busy
+    handler, when several connections make the switch on a new file together, so it is tried again;
+    a file already in WAL (every later open) costs one query."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    delay = 0.01
+    while True:
+        try:
+            mode = cur.execute("PRAGMA journal_mode").fetchone()
+            if mode is None or str(mode[0]).lower() in ("wal", "memory"):
+                return
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
 
 
 def _sqlite_on_begin(conn: Connection) -> None:
