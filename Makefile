@@ -38,7 +38,7 @@ services:
 
 lint: venv
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check . || true
+	$(VENV)/bin/ruff format --check .
 
 typecheck: venv
 	$(VENV)/bin/mypy

@@ -44,12 +44,9 @@ def next_piece_numbers(prefix: str, existing: Iterable[str], count: int) -> list
     return [f"{prefix}-{highest + i:04d}" for i in range(1, count + 1)]
 
 
-def file_name_for(
-    year: int, business_type: str | None, person_id: str | None, title: str, taken: set[str]
-) -> str:
+def file_name_for(year: int, business_type: str | None, person_id: str | None, title: str, taken: set[str]) -> str:
     stem = "-".join(
-        _UNSAFE.sub("_", part)
-        for part in (str(year), business_type or UNKNOWN_TYPE, person_id or NO_ID, title)
+        _UNSAFE.sub("_", part) for part in (str(year), business_type or UNKNOWN_TYPE, person_id or NO_ID, title)
     )
     name = f"{stem}.pdf"
     n = 2

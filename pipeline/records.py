@@ -86,9 +86,7 @@ def build_records(
             pending[archive_prefix(year, item.business_type if item else None, volume)].append((doc, record))
         out.append(record)
     for prefix, group in sorted(pending.items()):
-        for (_doc, record), number in zip(
-            group, next_piece_numbers(prefix, numbers, len(group)), strict=True
-        ):
+        for (_doc, record), number in zip(group, next_piece_numbers(prefix, numbers, len(group)), strict=True):
             record.archive_no = number
             numbers.append(number)
     return out

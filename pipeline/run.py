@@ -46,9 +46,7 @@ def _executor(workers: int) -> Iterator[ProcessPoolExecutor | None]:
         yield None
         return
     # spawn: workers must not inherit the parent's threads or open database handles.
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker
-    ) as ex:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker) as ex:
         yield ex
 
 

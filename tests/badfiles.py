@@ -18,9 +18,7 @@ def write_bad_files(folder: Path) -> dict[str, str]:
     """Write the broken files; return {relative name: words the quarantine reason must contain}."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "empty.pdf").write_bytes(b"")
-    (folder / "corrupt.pdf").write_bytes(
-        b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R>>\nendobj\ngarbage" * 3
-    )
+    (folder / "corrupt.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <</Type /Catalog /Pages 2 0 R>>\nendobj\ngarbage" * 3)
     buf = io.BytesIO()
     Image.new("RGB", (400, 560), "white").save(buf, "PDF", resolution=50)
     with pikepdf.open(io.BytesIO(buf.getvalue())) as pdf:

@@ -126,9 +126,7 @@ def skew(img: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=border)
 
 
-def scanner_noise(
-    img: np.ndarray, seed: int = 0, specks: int = 300, show_through: bool = False
-) -> np.ndarray:
+def scanner_noise(img: np.ndarray, seed: int = 0, specks: int = 300, show_through: bool = False) -> np.ndarray:
     """Grey paper tone, salt specks, a dark scanner edge and optionally faint mirrored show-through."""
     rng = np.random.default_rng(seed)
     out = img.astype(np.int16)

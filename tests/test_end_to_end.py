@@ -49,7 +49,8 @@ def test_every_document_becomes_a_record(run, store) -> None:
     assert len({r.archive_no for r in records}) == len(records)
     docs = {(d.rel_path, d.first_page): d for d in store.documents(summary.batch_id)}
     right_forms = sum(
-        1 for t in truth.documents
+        1
+        for t in truth.documents
         if (d := docs.get((t.source_file, t.first_page))) and d.classification and d.classification.label == t.form_id
     )
     assert right_forms >= len(truth.documents) - 1
@@ -91,8 +92,18 @@ def test_export_shape(run, store, tmp_path: Path) -> None:
     assert export_jsonl(store, out) == len(truth.documents)
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     for row in rows:
-        assert set(row) >= {"record_id", "source_file", "first_page", "last_page", "form_title", "form_confidence",
-                            "status", "archive_no", "pdfa_path", "fields"}
+        assert set(row) >= {
+            "record_id",
+            "source_file",
+            "first_page",
+            "last_page",
+            "form_title",
+            "form_confidence",
+            "status",
+            "archive_no",
+            "pdfa_path",
+            "fields",
+        }
         assert "\\" not in row["source_file"] and row["status"] in ("accepted", "review")
         date_field = row["fields"].get("form_date")
         if date_field and date_field["value"] and date_field["status"] == "accepted":

@@ -116,9 +116,7 @@ def test_key_forms_have_required_fields(registry: Registry) -> None:
         assert form.role == "main"
         assert 6 <= len(form.fields) <= 14, title
         required = {f.key for f in form.fields if f.required}
-        needed = (
-            {"id_number", "name", "form_date"} if kind == "P" else {"unit_name", "unit_code", "form_date"}
-        )
+        needed = {"id_number", "name", "form_date"} if kind == "P" else {"unit_name", "unit_code", "form_date"}
         assert needed <= required, (title, needed - required)
         by_key = {f.key: f for f in form.fields}
         assert by_key["form_date"].kind is FieldKind.DATE

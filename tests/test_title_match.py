@@ -6,8 +6,10 @@ from schemas.registry import get_registry
 
 
 def page_with(*lines: str) -> OcrPage:
-    words = [Word(text=t, box=(300, 150 + 90 * i, 300 + 60 * len(t), 210 + 90 * i), confidence=0.97)
-             for i, t in enumerate(lines)]
+    words = [
+        Word(text=t, box=(300, 150 + 90 * i, 300 + 60 * len(t), 210 + 90 * i), confidence=0.97)
+        for i, t in enumerate(lines)
+    ]
     words.append(Word(text="姓名", box=(200, 1500, 320, 1560), confidence=0.99))
     return OcrPage(engine="test", engine_version="0", width=2480, height=3508, words=words)
 
@@ -40,8 +42,12 @@ def test_unknown_form_gets_no_label() -> None:
 
 def test_a_title_contained_in_a_longer_one_is_no_rival() -> None:
     registry = get_registry()
-    longer = [(f.title, o.title) for f in registry.main_forms() for o in registry.main_forms()
-              if o.title != f.title and o.title in f.title]
+    longer = [
+        (f.title, o.title)
+        for f in registry.main_forms()
+        for o in registry.main_forms()
+        if o.title != f.title and o.title in f.title
+    ]
     assert longer, "the registry has nested titles (参保登记表 in 个人参保登记表)"
     long_title, _short_title = longer[0]
     result = title_classifier().classify(page_with(long_title))

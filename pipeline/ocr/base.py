@@ -37,9 +37,7 @@ class OcrEngine(ABC):
     def __init__(self, options: OcrOptions | None = None) -> None:
         opts = options if options is not None else self.options_type()
         if not isinstance(opts, self.options_type):
-            raise TypeError(
-                f"{type(self).__name__} takes {self.options_type.__name__}, got {type(opts).__name__}"
-            )
+            raise TypeError(f"{type(self).__name__} takes {self.options_type.__name__}, got {type(opts).__name__}")
         self.options = opts
 
     @abstractmethod
@@ -73,9 +71,7 @@ def to_grey(image: np.ndarray, red_channel: bool) -> np.ndarray:
     return cv2.cvtColor(image, code)
 
 
-def clip_box(
-    x0: float, y0: float, x1: float, y1: float, width: int, height: int
-) -> tuple[int, int, int, int]:
+def clip_box(x0: float, y0: float, x1: float, y1: float, width: int, height: int) -> tuple[int, int, int, int]:
     """Integer box inside the image, never inverted or empty."""
     ix0 = min(max(int(np.floor(x0)), 0), width - 1)
     iy0 = min(max(int(np.floor(y0)), 0), height - 1)

@@ -53,9 +53,7 @@ def _load(kind: str, target: str) -> type[OcrEngine]:
         ) from e
     cls = getattr(module, attr, None)
     if not (isinstance(cls, type) and issubclass(cls, OcrEngine)):
-        raise ConfigError(
-            f"OCR engine '{kind}' points at {target}, which is not an OcrEngine subclass; fix the plugin"
-        )
+        raise ConfigError(f"OCR engine '{kind}' points at {target}, which is not an OcrEngine subclass; fix the plugin")
     if cls.options_type.kind != kind:
         raise ConfigError(
             f"OCR engine '{kind}' at {target} declares options kind '{cls.options_type.kind}'; "
@@ -74,13 +72,9 @@ def engine_class(kind: str, allow_external: bool = False) -> type[OcrEngine]:
             log.info("loading external OCR engine %s from %s", kind, externals[kind])
             return _load(kind, externals[kind])
     hint = (
-        ""
-        if allow_external
-        else " (external engines are off; set DANGAN_OCR__EXTERNAL_ENGINES=true to load plugins)"
+        "" if allow_external else " (external engines are off; set DANGAN_OCR__EXTERNAL_ENGINES=true to load plugins)"
     )
-    raise ConfigError(
-        f"unknown OCR engine kind '{kind}'; known kinds: {', '.join(known_kinds(allow_external))}{hint}"
-    )
+    raise ConfigError(f"unknown OCR engine kind '{kind}'; known kinds: {', '.join(known_kinds(allow_external))}{hint}")
 
 
 def _resolve(options: OcrSettings | OcrOptions | None) -> tuple[str, OcrOptions | None, OcrSettings]:
@@ -90,9 +84,7 @@ def _resolve(options: OcrSettings | OcrOptions | None) -> tuple[str, OcrOptions 
     return settings.engine, None, settings
 
 
-def create_engine(
-    options: OcrSettings | OcrOptions | None = None, *, allow_external: bool | None = None
-) -> OcrEngine:
+def create_engine(options: OcrSettings | OcrOptions | None = None, *, allow_external: bool | None = None) -> OcrEngine:
     """A new engine. `options` is the `ocr` settings section (default: the process settings) or one
     engine's options model; the kind comes from `OcrSettings.engine` or the options' `kind`."""
     kind, engine_options, settings = _resolve(options)
@@ -106,9 +98,7 @@ def create_engine(
     return engine
 
 
-def get_engine(
-    options: OcrSettings | OcrOptions | None = None, *, allow_external: bool | None = None
-) -> OcrEngine:
+def get_engine(options: OcrSettings | OcrOptions | None = None, *, allow_external: bool | None = None) -> OcrEngine:
     """The process's engine for these options, built once: models take seconds to load and hundreds of
     MB, so every page in a worker reuses one. Keyed by pid too, so a forked worker never shares its
     parent's onnxruntime sessions."""

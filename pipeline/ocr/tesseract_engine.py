@@ -36,9 +36,7 @@ _OSD_CONFIDENCE = re.compile(r"^Orientation confidence:\s*([0-9.]+)\s*$", re.MUL
 class TesseractOcrOptions(OcrOptions):
     kind: ClassVar[Literal["tesseract"]] = "tesseract"
     lang: str = Field(default="chi_sim", description="+eng garbles Chinese labels and is 1.4x slower")
-    psm: int = Field(
-        default=6, ge=0, le=13, description="6: one uniform block, best once table lines are gone"
-    )
+    psm: int = Field(default=6, ge=0, le=13, description="6: one uniform block, best once table lines are gone")
     remove_table_lines: bool = Field(
         default=True, description="without it chi_sim psm 6 loses whole tables (~70 % CER on our forms)"
     )
@@ -67,13 +65,9 @@ def run_tesseract(image: np.ndarray, args: list[str], timeout: float) -> subproc
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
     cmd = [_tesseract_binary(), "stdin", "stdout", "-c", "user_defined_dpi=300", *args]
     try:
-        return subprocess.run(
-            cmd, input=png.tobytes(), capture_output=True, env=env, timeout=timeout, check=False
-        )
+        return subprocess.run(cmd, input=png.tobytes(), capture_output=True, env=env, timeout=timeout, check=False)
     except subprocess.TimeoutExpired as e:
-        raise OcrError(
-            f"tesseract took longer than {timeout:.0f} s on one page; raise timeout_seconds"
-        ) from e
+        raise OcrError(f"tesseract took longer than {timeout:.0f} s on one page; raise timeout_seconds") from e
 
 
 @lru_cache(maxsize=1)
@@ -144,9 +138,7 @@ class TesseractOcrEngine(OcrEngine):
                 f"check that the '{self.options.lang}' traineddata is installed"
             )
         words = _parse_tsv(done.stdout.decode("utf-8", "replace"), width, height)
-        return OcrPage(
-            engine=self.name, engine_version=self._version, width=width, height=height, words=words
-        )
+        return OcrPage(engine=self.name, engine_version=self._version, width=width, height=height, words=words)
 
 
 def detect_orientation(image: np.ndarray, min_confidence: float = 2.0, timeout: float = 60.0) -> int | None:
