@@ -28,7 +28,9 @@ system: | $(STAMPS)
 $(STAMPS)/venv: pyproject.toml constraints.txt | $(STAMPS) system
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev,airflow]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev,airflow,synth]'
+	@# synth/, training/ and bench/ are tools beside the product and not in its wheel: they run from the checkout
+	$(PY) -c "import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()['purelib'], 'dangan-checkout.pth').write_text('$(CURDIR)\n')"
 	@touch $@
 
 venv: system $(STAMPS)/venv

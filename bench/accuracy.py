@@ -28,8 +28,8 @@ from pipeline.ingest.discover import batch_id_for
 from pipeline.run import ingest_batch
 from pipeline.settings import Settings
 from pipeline.store import open_store
-from pipeline.synth import GroundTruth, generate_batch
 from schemas.models import Document, DocumentStatus, FieldStatus, FileStatus
+from synth import GroundTruth, generate_batch
 
 
 def _norm(value: str | None) -> str:

@@ -27,11 +27,11 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.calibration.artefacts import CALIBRATION_FILE, THRESHOLDS_FILE
-from pipeline.calibration.dataset import Sample, labelled_samples, reassemble_batch
 from pipeline.calibration.model import Calibration, TrainingSource, save_calibration
 from pipeline.calibration.thresholds import ALPHA, Thresholds, choose_thresholds, save_thresholds
-from pipeline.calibration.train import fit_calibration
 from pipeline.settings import DecideSettings
+from training.calibration_fit import fit_calibration
+from training.calibration_samples import Sample, labelled_samples, reassemble_batch
 
 TRAIN = (
     "1001:80@/tmp/train1001",

@@ -25,12 +25,12 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from classifiers.dataset import Sample, stored_samples, variants
 from classifiers.factory import DEFAULT_ARTEFACT, load_ensemble
-from classifiers.synth_pages import FAKE_CORES_EVAL, fake_titles, main_form_pages
 from pipeline.decide import DEFAULT_FORM_THRESHOLD
 from schemas.models import Classification
 from schemas.registry import get_registry
+from training.form_samples import Sample, stored_samples, variants
+from training.registry_pages import FAKE_CORES_EVAL, fake_titles, main_form_pages
 
 BINS = (0.0, 0.5, 0.75, 0.9, 0.95, 0.99, 1.0001)
 

@@ -27,7 +27,7 @@ from pipeline.ingest.sources import load_page, probe_file
 from pipeline.preprocess import effective_dpi, estimate_skew, normalize_dpi, orientation, rotate
 from pipeline.settings import Settings
 from pipeline.store import open_store
-from pipeline.synth import GroundTruth, generate_batch
+from synth import GroundTruth, generate_batch
 
 
 def _count_osd() -> list[int]:

@@ -35,7 +35,7 @@ from pipeline.ocr.rapidocr_engine import RapidOcrEngine
 from pipeline.run import ingest_batch
 from pipeline.settings import Settings
 from pipeline.store import open_store
-from pipeline.synth import generate_batch
+from synth import generate_batch
 
 Timings = dict[str, float]
 

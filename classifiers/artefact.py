@@ -28,7 +28,7 @@ FORMAT_VERSION = 1
 
 
 class ModelArtefactError(ConfigError):
-    """A classifier artefact that cannot be used; retrain with `python -m classifiers.train`."""
+    """A classifier artefact that cannot be used; retrain with `python -m training.form_classifier`."""
 
 
 class IncompatibleModelError(ModelArtefactError):
@@ -90,7 +90,7 @@ def load_artefact(npz_path: Path) -> Artefact:
     try:
         manifest = json.loads(mpath.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise CorruptModelError(f"{mpath} is missing; run `python -m classifiers.train`") from None
+        raise CorruptModelError(f"{mpath} is missing; run `python -m training.form_classifier`") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise CorruptModelError(f"{mpath} is not a readable manifest ({exc})") from exc
     if not isinstance(manifest, dict) or "format_version" not in manifest or "sha256" not in manifest:
@@ -98,12 +98,12 @@ def load_artefact(npz_path: Path) -> Artefact:
     if manifest["format_version"] != FORMAT_VERSION:
         raise IncompatibleModelError(
             f"{npz_path} has format version {manifest['format_version']}, this code reads {FORMAT_VERSION}; "
-            "run `python -m classifiers.train` to rebuild it"
+            "run `python -m training.form_classifier` to rebuild it"
         )
     try:
         data = npz_path.read_bytes()
     except FileNotFoundError:
-        raise CorruptModelError(f"{npz_path} is missing; run `python -m classifiers.train`") from None
+        raise CorruptModelError(f"{npz_path} is missing; run `python -m training.form_classifier`") from None
     digest = hashlib.sha256(data).hexdigest()
     if digest != manifest["sha256"]:
         raise CorruptModelError(f"{npz_path} does not match its manifest's sha256 (truncated or edited)")

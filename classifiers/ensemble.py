@@ -1,7 +1,7 @@
 """Title match and n-gram text model combined, with a calibrated probability that the label is right.
 
 Each of the two proposes a form (the title's best main form, the text model's best class); a small
-logistic calibrator, fitted on out-of-fold predictions (classifiers/train.py), turns what both say
+logistic calibrator, fitted on out-of-fold predictions (training/form_classifier.py), turns what both say
 about a candidate into P(candidate is the form). The best candidate wins; below `ABSTAIN_BELOW` the
 page is called unknown (label None) so it goes to review instead of being guessed.
 """

@@ -1,6 +1,6 @@
 """Form type from the whole page's text: character 1–3-grams, tf-idf, multinomial logistic regression.
 
-Training (classifiers/train.py) uses scikit-learn; prediction here needs only numpy and the stored
+Training (training/form_classifier.py) uses scikit-learn; prediction here needs only numpy and the stored
 arrays, and reproduces scikit-learn's transform exactly (sublinear tf, stored idf, l2 norm), which
 tests/test_classifiers.py checks.
 """

@@ -1,9 +1,8 @@
 """Vendor separator sheets: QR/barcode payloads (zxing-cpp) and Kodak patch codes (bar geometry).
 
 zxing-cpp reads QR codes and linear barcodes but not patch codes, which carry no data: a patch code
-is four parallel bars, two wide (5.08 mm) and two narrow (2.03 mm), with narrow spaces between.
-Patch 2 (WNNW) and patch T (NWNW) mark a new document, patch 3 (WNWN) a new batch. A sheet turned
-half a turn reads T backwards as 3, so all three count as a separator.
+is four parallel bars, wide or narrow, with narrow spaces between. The payload, the bar widths, the
+patterns and which patches separate are registry data (schemas/registry/separator_sheets.yaml).
 """
 
 from __future__ import annotations
@@ -18,14 +17,10 @@ import cv2
 import numpy as np
 import zxingcpp
 
-log = logging.getLogger(__name__)
+from schemas.registry import get_registry
+from schemas.registry_models import SeparatorSpec
 
-SEPARATOR_PAYLOAD = "DANGAN-SEP"
-"""QR/barcode text that marks a separator sheet; a payload may go on after a slash (DANGAN-SEP/box-007)."""
-PATCH_NARROW_MM = 2.03
-PATCH_WIDE_MM = 5.08
-_PATCH_NAMES = {"WWNN": "1", "WNNW": "2", "WNWN": "3", "NWWN": "4", "NNWW": "6", "NWNW": "T"}
-SEPARATOR_PATCHES = frozenset({"2", "3", "T"})
+log = logging.getLogger(__name__)
 
 _ANALYSIS_DPI = 150.0
 _MIN_BAR_MM = 19.0  # Kodak's shortest readable patch
@@ -57,15 +52,22 @@ class _Bar:
         return self.centre + self.thickness / 2
 
 
-def is_separator_payload(text: str, payload: str = SEPARATOR_PAYLOAD) -> bool:
-    return text == payload or text.startswith(payload + "/")
+def _spec() -> SeparatorSpec:
+    return get_registry().separator
+
+
+def is_separator_payload(text: str, payload: str | None = None) -> bool:
+    """Does a QR/barcode text mark a separator sheet (the registry's payload unless `payload` is given)?"""
+    expected = payload if payload is not None else _spec().payload
+    return text == expected or text.startswith(expected + "/")
 
 
 def _bars(grey: np.ndarray, px_per_mm: float) -> tuple[list[_Bar], list[_Bar]]:
     """Solid, long, bar-thick ink strokes, split into vertical and horizontal ones."""
     _, ink = cv2.threshold(grey, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     count, _labels, stats, centroids = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    thin, thick = PATCH_NARROW_MM * 0.55 * px_per_mm, PATCH_WIDE_MM * 1.5 * px_per_mm
+    spec = _spec()
+    thin, thick = spec.patch_narrow_mm * 0.55 * px_per_mm, spec.patch_wide_mm * 1.5 * px_per_mm
     vertical: list[_Bar] = []
     horizontal: list[_Bar] = []
     for (x, y, w, h, area), (cx, cy) in zip(stats[1:count], centroids[1:count], strict=True):
@@ -93,8 +95,10 @@ def _same_run(a: _Bar, b: _Bar) -> bool:
 def _patches(bars: list[_Bar], px_per_mm: float) -> list[str]:
     """Patch names of every group of four parallel bars with narrow spaces between them."""
     bars = sorted(bars, key=lambda b: b.centre)
-    space_lo, space_hi = PATCH_NARROW_MM * 0.4 * px_per_mm, PATCH_NARROW_MM * 1.8 * px_per_mm
-    split = (PATCH_NARROW_MM + PATCH_WIDE_MM) / 2 * px_per_mm
+    spec = _spec()
+    narrow = spec.patch_narrow_mm
+    space_lo, space_hi = narrow * 0.4 * px_per_mm, narrow * 1.8 * px_per_mm
+    split = (narrow + spec.patch_wide_mm) / 2 * px_per_mm
     found: list[str] = []
     for i in range(len(bars) - 3):
         group = bars[i : i + 4]
@@ -104,8 +108,8 @@ def _patches(bars: list[_Bar], px_per_mm: float) -> list[str]:
         if not spaced:
             continue
         pattern = "".join("W" if b.thickness > split else "N" for b in group)
-        if pattern in _PATCH_NAMES:
-            found.append(_PATCH_NAMES[pattern])
+        if pattern in spec.patch_codes:
+            found.append(spec.patch_codes[pattern])
     return found
 
 
@@ -119,7 +123,7 @@ def patch_codes(grey: np.ndarray, dpi: float = 300.0) -> list[str]:
     return _patches(vertical, px_per_mm) + _patches(horizontal, px_per_mm)
 
 
-def read_separator(grey: np.ndarray, dpi: float = 300.0, payload: str = SEPARATOR_PAYLOAD) -> SeparatorMark | None:
+def read_separator(grey: np.ndarray, dpi: float = 300.0, payload: str | None = None) -> SeparatorMark | None:
     """The separator mark on a greyscale page image, or None for an ordinary page.
 
     A QR code or barcode counts only with the separator payload: forms may print their own codes.
@@ -128,7 +132,7 @@ def read_separator(grey: np.ndarray, dpi: float = 300.0, payload: str = SEPARATO
         if is_separator_payload(code.text, payload):
             return SeparatorMark("barcode", code.text)
     for name in patch_codes(grey, dpi):
-        if name in SEPARATOR_PATCHES:
+        if name in _spec().separating_patches:
             return SeparatorMark("patch", name)
     return None
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import DanganError, ExitCode
+from pipeline.errors import DanganError, ExitCode, MissingDependencyError
 from pipeline.logs import configure_logging
 from pipeline.settings import get_settings
 
@@ -41,9 +41,19 @@ def synth(
     seed: Annotated[int, typer.Option(help="same seed, same batch")] = 1,
     profile: Annotated[str, typer.Option(help="box, counter or mixed")] = "mixed",
 ) -> None:
-    """Generate a synthetic batch of realistic scans with ground truth."""
-    from pipeline.synth import main_synth
-
+    """Generate a synthetic batch of realistic scans with ground truth (needs the source tree's `synth`)."""
+    # The generator is a test tool beside the product, not in its wheel: this is the one place runtime
+    # code reaches for it, lazily, and tests/test_architecture.py allows exactly this import.
+    try:
+        from synth import main_synth
+    except ModuleNotFoundError as exc:
+        if exc.name != "synth":
+            raise
+        raise MissingDependencyError(
+            "`dangan synth` needs the synthetic-batch generator (the `synth` package of the source tree), which "
+            "the product wheel does not ship: in a checkout run `make venv`, or `pip install -e '.[synth]'` and "
+            "put the checkout on the path (PYTHONPATH=<checkout>)"
+        ) from None
     main_synth(out, docs, seed, profile)
 
 

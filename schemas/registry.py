@@ -23,13 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from pipeline.errors import RegistryError
 from schemas.models import Retention
-from schemas.registry_models import BusinessItem, FieldKind, FormSpec
+from schemas.registry_models import BusinessItem, FieldKind, FormSpec, SeparatorSpec
 
 log = logging.getLogger(__name__)
 
 REGISTRY_DIR = Path(__file__).parent / "registry"
 CATALOGUE_FILE = "catalogue.yaml"
 FORMS_FILE = "forms.yaml"
+SEPARATORS_FILE = "separator_sheets.yaml"
 SUPPORTED_VERSION = 1
 
 INSURANCE_TYPES = frozenset({"养老", "医疗", "失业", "工伤", "生育", "综合"})
@@ -87,6 +88,7 @@ class Registry(BaseModel):
     amount_ranges: dict[str, tuple[float, float]] = Field(
         default={}, description="field key → plausible (lowest, highest) amount in yuan; see forms.yaml"
     )
+    separator: SeparatorSpec = Field(description="what marks a vendor's separator sheet; see separator_sheets.yaml")
 
     _forms_by_id: dict[str, FormSpec] = PrivateAttr(default_factory=dict)
     _items_by_id: dict[str, BusinessItem] = PrivateAttr(default_factory=dict)
@@ -99,7 +101,7 @@ class Registry(BaseModel):
             listing = "\n  - ".join(problems)
             raise RegistryError(
                 f"the form registry has {len(problems)} problem(s):\n  - {listing}\n"
-                f"Fix {CATALOGUE_FILE} / {FORMS_FILE} under schemas/registry/."
+                f"Fix {CATALOGUE_FILE} / {FORMS_FILE} / {SEPARATORS_FILE} under schemas/registry/."
             )
         self._forms_by_id = {f.form_id: f for f in self.forms}
         self._items_by_id = {i.item_id: i for i in self.items}
@@ -177,11 +179,13 @@ def load_registry(directory: Path | None = None) -> Registry:
     folder = directory if directory is not None else REGISTRY_DIR
     catalogue = _read_yaml(folder / CATALOGUE_FILE)
     forms = _read_yaml(folder / FORMS_FILE)
-    if catalogue.get("version") != forms.get("version"):
-        raise RegistryError(
-            f"{folder}: {CATALOGUE_FILE} is version {catalogue.get('version')!r} but {FORMS_FILE} is "
-            f"version {forms.get('version')!r}; both files must carry the same version."
-        )
+    separators = _read_yaml(folder / SEPARATORS_FILE)
+    for name, other in ((FORMS_FILE, forms), (SEPARATORS_FILE, separators)):
+        if catalogue.get("version") != other.get("version"):
+            raise RegistryError(
+                f"{folder}: {CATALOGUE_FILE} is version {catalogue.get('version')!r} but {name} is "
+                f"version {other.get('version')!r}; every registry file must carry the same version."
+            )
     data = {
         "version": catalogue.get("version"),
         "categories": catalogue.get("categories", []),
@@ -189,6 +193,7 @@ def load_registry(directory: Path | None = None) -> Registry:
         "forms": forms.get("forms", []),
         "org_name_endings": forms.get("org_name_endings", []),
         "amount_ranges": forms.get("amount_ranges", {}),
+        "separator": separators.get("separator"),
     }
     try:
         registry = Registry.model_validate(data)
@@ -236,6 +241,21 @@ def _problems(reg: Registry) -> list[str]:
     problems += _form_problems(reg)
     problems += _item_problems(reg)
     problems += _org_name_problems(reg)
+    problems += _separator_problems(reg.separator)
+    return problems
+
+
+def _separator_problems(sep: SeparatorSpec) -> list[str]:
+    problems = [
+        f"separator: patch pattern {p!r} is not four bars of W and N"
+        for p in sep.patch_codes
+        if len(p) != 4 or set(p) - {"W", "N"}
+    ]
+    problems += [f"separator: patch name {n!r} is given twice" for n in _duplicates(sep.patch_codes.values())]
+    names = set(sep.patch_codes.values())
+    problems += [f"separator: separating patch {n!r} has no pattern" for n in sep.separating_patches if n not in names]
+    if sep.patch_narrow_mm >= sep.patch_wide_mm:
+        problems.append(f"separator: narrow bars ({sep.patch_narrow_mm} mm) are not narrower than wide ones")
     return problems
 
 
@@ -293,9 +313,9 @@ def _form_problems(reg: Registry) -> list[str]:
 
 
 def _field_problems(form: FormSpec) -> list[str]:
-    if not form.fields:
-        return []
     where = f"form {form.form_id}"
+    if not form.fields:
+        return [f"{where}: has a person_table but no fields"] if form.person_table else []
     keys = [fld.key for fld in form.fields]
     problems = [f"{where}: duplicate field key {k}" for k in _duplicates(keys)]
     for fld in form.fields:
@@ -306,6 +326,10 @@ def _field_problems(form: FormSpec) -> list[str]:
             problems.append(f"{where}: field {fld.key} must have kind {expected.value}, not {fld.kind.value}")
         if fld.kind is FieldKind.CHOICE and not fld.choices:
             problems.append(f"{where}: choice field {fld.key} lists no choices")
+    problems += [
+        f"{where}: person_table column {k} is not a field of the form" for k in form.person_table if k not in keys
+    ]
+    problems += [f"{where}: person_table lists {k} twice" for k in _duplicates(form.person_table)]
     form_dates = [fld for fld in form.fields if fld.key == "form_date"]
     if len(form_dates) != 1 or not form_dates[0].required:
         problems.append(f"{where}: a form with fields needs exactly one required form_date field")

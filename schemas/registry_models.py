@@ -39,6 +39,10 @@ class FieldSpec(BaseModel):
     choices: list[str] = []
 
 
+SEQ_KEY = "seq"
+"""The key of a person table's 序号 column: a row number printed before the fields, not a field itself."""
+
+
 class FormSpec(BaseModel):
     """One form (or attachment type) of the catalogue."""
 
@@ -49,6 +53,35 @@ class FormSpec(BaseModel):
     variants: list[str] = Field(default=[], description="title variants seen on real forms")
     role: str = Field(description="main (主件) or attachment (附件)")
     fields: list[FieldSpec] = []
+    person_table: list[str] = Field(
+        default=[],
+        description="keys of the fields printed as columns of a table of people (one per row), in printed "
+        "order; on the document they mirror the first row. Empty: the form has no such table",
+    )
+
+    def table_columns(self) -> list[FieldSpec]:
+        """The person table's columns as field specs, in printed order (empty: no table)."""
+        specs = {s.key: s for s in self.fields}
+        return [specs[k] for k in self.person_table]
+
+
+class SeparatorSpec(BaseModel):
+    """What marks a vendor's separator sheet: a QR/barcode payload or a Kodak patch code (separator_sheets.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    payload: str = Field(min_length=1, description="QR/barcode text; a payload may go on after a slash")
+    patch_narrow_mm: float = Field(gt=0, description="width of a narrow patch-code bar, and of the spaces")
+    patch_wide_mm: float = Field(gt=0, description="width of a wide patch-code bar")
+    patch_codes: dict[str, str] = Field(description="bar pattern (W wide, N narrow, across the bars) → patch name")
+    separating_patches: list[str] = Field(description="names of the patches that mark a new document")
+
+    def pattern(self, name: str) -> str:
+        """The bar pattern of the patch called `name` (KeyError if there is none)."""
+        try:
+            return next(p for p, n in self.patch_codes.items() if n == name)
+        except StopIteration:
+            raise KeyError(name) from None
 
 
 class BusinessItem(BaseModel):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bench.accuracy import evaluate, reassemble, run
-from pipeline.synth import GroundTruth
-from pipeline.synth.truth import DocumentTruth, PageTruth
 from schemas.models import Classification, Document, DocumentStatus, ExtractedField, FieldStatus
+from synth import GroundTruth
+from synth.truth import DocumentTruth, PageTruth
 
 ID = "11010519491231002X"
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.calibration.artefacts import CALIBRATION_FILE, THRESHOLDS_FILE, decision_model
-from pipeline.calibration.dataset import Sample, same_value
 from pipeline.calibration.features import (
     FieldFeatures,
     cross_checks,
@@ -27,13 +26,14 @@ from pipeline.calibration.thresholds import (
     precision_curve,
     save_thresholds,
 )
-from pipeline.calibration.train import fit_calibration, out_of_fold
 from pipeline.errors import ConfigError
 from pipeline.settings import DecideSettings
-from pipeline.synth.values import id_number
 from schemas.models import ExtractedField
 from schemas.registry import get_registry
 from schemas.registry_models import FieldKind
+from synth.values import id_number
+from training.calibration_fit import fit_calibration, out_of_fold
+from training.calibration_samples import Sample, same_value
 
 
 def _valid_id() -> str:

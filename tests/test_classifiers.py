@@ -21,13 +21,13 @@ from classifiers.artefact import (
 from classifiers.ensemble import ABSTAIN_BELOW, EnsembleClassifier
 from classifiers.factory import DEFAULT_ARTEFACT, build_ensemble, load_ensemble
 from classifiers.ngram import UNKNOWN, NgramModel
-from classifiers.synth_pages import GENERIC_LABELS, form_labels, synth_page
 from classifiers.text import page_ngrams
-from classifiers.train import _check_seed, fit_ngram, fit_sklearn
 from pipeline.decide import DEFAULT_FORM_THRESHOLD
 from pipeline.errors import ConfigError
-from pipeline.synth import GroundTruth
 from schemas.registry import get_registry
+from synth import GroundTruth
+from training.form_classifier import _check_seed, fit_ngram, fit_sklearn
+from training.registry_pages import GENERIC_LABELS, form_labels, synth_page
 
 
 @pytest.fixture(scope="module")

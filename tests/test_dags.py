@@ -182,8 +182,8 @@ def test_backlog_dag_ingests_a_synthetic_counter_batch(
     dags: dict[str, Any], dangan_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Real default OCR engine: form types come out; a broken file is quarantined; a re-run doubles nothing."""
-    pytest.importorskip("pipeline.synth")
-    from pipeline.synth import generate_batch
+    pytest.importorskip("synth")
+    from synth import generate_batch
 
     monkeypatch.delenv("DANGAN_OCR__ENGINE", raising=False)
     get_settings.cache_clear()

@@ -18,7 +18,7 @@ from pipeline.search import open_search
 from pipeline.settings import Settings
 from pipeline.store import CatalogueStore, open_store
 from pipeline.summary import BatchSummary
-from pipeline.synth import GroundTruth, generate_batch
+from synth import GroundTruth, generate_batch
 
 pytestmark = [pytest.mark.ocr, pytest.mark.slow]
 

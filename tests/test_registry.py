@@ -158,8 +158,8 @@ def test_attachments_named_in_brief_exist(registry: Registry) -> None:
 
 
 def _copy(tmp_path: Path) -> tuple[dict, dict]:
-    for name in ("catalogue.yaml", "forms.yaml"):
-        shutil.copy(REGISTRY_DIR / name, tmp_path / name)
+    for path in REGISTRY_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
     catalogue = yaml.safe_load((tmp_path / "catalogue.yaml").read_text(encoding="utf-8"))
     forms = yaml.safe_load((tmp_path / "forms.yaml").read_text(encoding="utf-8"))
     return catalogue, forms
@@ -249,3 +249,33 @@ def test_org_name_endings_are_data_and_checked(tmp_path: Path) -> None:
 def test_unit_name_is_an_org_name_everywhere(registry: Registry) -> None:
     kinds = {f.kind for form in registry.forms for f in form.fields if f.key == "unit_name"}
     assert kinds == {FieldKind.ORG_NAME}
+
+
+def test_person_table_columns_are_fields_of_their_form(tmp_path: Path) -> None:
+    catalogue, forms = _copy(tmp_path)
+    staff = next(f for f in forms["forms"] if f["form_id"] == "unit_staff_change")
+    staff["person_table"] = [*staff["person_table"], "no_such_field", "name"]
+    _write(tmp_path, catalogue, forms)
+    with pytest.raises(RegistryError) as info:
+        load_registry(tmp_path)
+    assert "person_table column no_such_field is not a field of the form" in info.value.message
+    assert "person_table lists name twice" in info.value.message
+
+
+def test_separator_sheets_are_data_and_checked(tmp_path: Path) -> None:
+    separator = get_registry().separator
+    assert separator.pattern("T") == "NWNW" and {"2", "3", "T"} == set(separator.separating_patches)
+    _copy(tmp_path)
+    data = yaml.safe_load((tmp_path / "separator_sheets.yaml").read_text(encoding="utf-8"))
+    data["separator"]["patch_codes"]["WNX"] = "9"
+    data["separator"]["separating_patches"].append("5")
+    data["separator"]["patch_narrow_mm"] = 6.0
+    (tmp_path / "separator_sheets.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(RegistryError) as info:
+        load_registry(tmp_path)
+    assert "patch pattern 'WNX' is not four bars of W and N" in info.value.message
+    assert "separating patch '5' has no pattern" in info.value.message
+    assert "narrow bars (6.0 mm) are not narrower than wide ones" in info.value.message
+    (tmp_path / "separator_sheets.yaml").unlink()
+    with pytest.raises(RegistryError, match=r"separator_sheets\.yaml: cannot read"):
+        load_registry(tmp_path)

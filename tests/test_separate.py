@@ -15,11 +15,11 @@ from PIL import Image
 from pipeline.assemble import title_classifier
 from pipeline.barcodes import patch_codes, read_separator, read_separator_file
 from pipeline.separate import separate_pages
-from pipeline.synth.degrade import Mode, draw_params, scan
-from pipeline.synth.layout import render_id_copy
-from pipeline.synth.separator import SeparatorSymbol, render_separator
-from pipeline.synth.values import make_case
 from schemas.models import OcrPage, PageKind, PageRef, PageResult, PreprocessInfo, Word
+from synth.degrade import Mode, draw_params, scan
+from synth.layout import render_id_copy
+from synth.separator import SeparatorSymbol, render_separator
+from synth.values import make_case
 
 W, H = 2480, 3508  # A4 at 300 DPI, the working image size
 

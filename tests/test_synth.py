@@ -17,12 +17,12 @@ import pytest
 from PIL import Image
 from stdnum.cn import ric, uscc
 
-from pipeline.synth import FormSource, GroundTruth, generate_batch, main_synth
-from pipeline.synth.batch import SynthOutputError, plan_batch, registry_source
-from pipeline.synth.degrade import Rotation, draw_params, scan
-from pipeline.synth.truth import GENERATOR_VERSION, TRUTH_FILE
-from pipeline.synth.values import credit_code, format_date, make_case
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
+from synth import FormSource, GroundTruth, generate_batch, main_synth
+from synth.batch import SynthOutputError, plan_batch, registry_source
+from synth.degrade import Rotation, draw_params, scan
+from synth.truth import GENERATOR_VERSION, TRUTH_FILE
+from synth.values import credit_code, format_date, make_case
 
 FORMS = (
     FormSpec(
@@ -195,7 +195,6 @@ def test_separator_sheets_sit_between_documents_and_read_back(tmp_path: Path) ->
 
 
 def test_person_tables_have_two_to_eight_valid_rows(tmp_path: Path) -> None:
-    from pipeline.extract.table_rows import PERSON_TABLES
     from schemas.registry import get_registry
 
     form = get_registry().form("unit_staff_change")
@@ -205,7 +204,7 @@ def test_person_tables_have_two_to_eight_valid_rows(tmp_path: Path) -> None:
         assert [p.kind for p in doc.pages].count("continuation") == 0
         assert 2 <= len(doc.rows) <= 8
         for row in doc.rows:
-            assert set(row) <= set(PERSON_TABLES["unit_staff_change"])
+            assert set(row) <= set(form.person_table)
             assert ric.is_valid(row["id_number"]) and row["change_type"] in ("增加", "减少")
             assert date.fromisoformat(row["change_date"]) <= date.fromisoformat(doc.fields["form_date"])
         # the document is filed under its first person; birth dates live only in the IDs

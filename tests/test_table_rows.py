@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from bench.accuracy import evaluate
-from pipeline.extract.table_rows import PERSON_TABLES, extract_table_rows, mirror_first_row, table_columns
-from pipeline.synth import GroundTruth
-from pipeline.synth.truth import DocumentTruth, PageTruth
-from pipeline.synth.values import id_number
+from pipeline.extract.table_rows import extract_table_rows, mirror_first_row
 from schemas.models import Document, ExtractedField, FieldStatus, OcrPage, Word
 from schemas.registry import get_registry
+from synth import GroundTruth
+from synth.truth import DocumentTruth, PageTruth
+from synth.values import id_number
 
 FORM = get_registry().form("unit_staff_change")
 RNG = random.Random(7)
@@ -68,8 +68,9 @@ def _values(row: list[ExtractedField]) -> dict[str, str | None]:
 
 
 def test_the_table_columns_come_from_the_registry() -> None:
-    assert [s.key for s in table_columns(FORM)] == list(PERSON_TABLES["unit_staff_change"])
-    assert table_columns(get_registry().form("personal_registration")) == []
+    keys = ["name", "sex", "id_number", "change_type", "change_date", "contribution_base", "change_reason"]
+    assert [s.key for s in FORM.table_columns()] == keys
+    assert get_registry().form("personal_registration").table_columns() == []
 
 
 def test_every_row_is_read_with_its_own_checked_id() -> None:
@@ -209,7 +210,7 @@ def test_rows_of_a_generated_form_survive_real_ocr(tmp_path: Path) -> None:
     from pipeline.run import ingest_batch
     from pipeline.settings import Settings
     from pipeline.store import open_store
-    from pipeline.synth.batch import FormSource, generate_batch
+    from synth.batch import FormSource, generate_batch
 
     batch = tmp_path / "batch"
     truth = generate_batch(batch, 1, 31, "counter", source=FormSource((FORM,), {}), workers=1)
@@ -308,7 +309,7 @@ def test_rows_on_a_generated_continuation_sheet_survive_real_ocr(tmp_path: Path,
     from pipeline.run import ingest_batch
     from pipeline.settings import Settings
     from pipeline.store import open_store
-    from pipeline.synth.batch import FormSource, generate_batch
+    from synth.batch import FormSource, generate_batch
 
     batch = tmp_path / "batch"
     truth = generate_batch(batch, 1, seed, "counter", source=FormSource((FORM,), {}), workers=1, continuation_share=1.0)

@@ -28,25 +28,11 @@ from pipeline.extract.anchors import find_anchors
 from pipeline.separate import continuation_mark, is_continuation_mark
 from pipeline.settings import DecideSettings
 from schemas.models import Document, ExtractedField, OcrPage, Word
-from schemas.registry_models import FieldKind, FieldSpec, FormSpec
+from schemas.registry_models import SEQ_KEY, FieldKind, FieldSpec, FormSpec
 
 log = logging.getLogger(__name__)
 
-SEQ_KEY = "seq"
 SEQ_LABELS = ("序号",)
-PERSON_TABLES: dict[str, tuple[str, ...]] = {
-    "unit_staff_change": (
-        "name",
-        "sex",
-        "id_number",
-        "change_type",
-        "change_date",
-        "contribution_base",
-        "change_reason",
-    ),
-}
-"""Form id → the registry field keys that are columns of its person table (in printed order).
-Those keys describe one person per row; on the document they mirror the first row."""
 
 # Lines where the table ends: the remarks and sign-off every form closes with.
 _STOP_WORDS = ("备注", "经办人", "盖章", "日期", "负责人", "审核")
@@ -69,13 +55,6 @@ class _Column:
     centre: float
     x0: float
     x1: float
-
-
-def table_columns(form: FormSpec) -> list[FieldSpec]:
-    """The form's person-table columns as registry field specs, in printed order (empty: no table)."""
-    keys = PERSON_TABLES.get(form.form_id, ())
-    specs = {s.key: s for s in form.fields}
-    return [specs[k] for k in keys if k in specs]
 
 
 def _parse(spec: FieldSpec, raw: str) -> tuple[str | None, float, str | None, bool]:
@@ -122,7 +101,7 @@ def _accepts(column: _Column, text: str) -> bool:
 
 def _header(page: OcrPage, form: FormSpec) -> tuple[list[_Column], float] | None:
     """The table's columns from its header row, and the header's bottom edge."""
-    specs = table_columns(form)
+    specs = form.table_columns()
     hits: list[tuple[str, FieldSpec | None, Word]] = []
     for spec in [None, *specs]:
         labels = list(SEQ_LABELS) if spec is None else [spec.label, *spec.synonyms]
@@ -301,7 +280,7 @@ def extract_table_rows(form: FormSpec, pages: Sequence[tuple[int, OcrPage]]) -> 
     out. A page without the table's header continues the table of the page before when it is marked as
     a continuation sheet; its rows are read in that page's columns.
     """
-    if not table_columns(form):
+    if not form.table_columns():
         return []
     rows: list[list[ExtractedField]] = []
     carried: list[_Column] | None = None  # the columns of the table on the page before

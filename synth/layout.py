@@ -2,7 +2,7 @@
 ID-card copies, certificates and blank versos.
 
 Pages are drawn straight at their scan resolution (no resampling later), in RGB because seals are red.
-Scanner effects are added afterwards by `pipeline.synth.degrade`.
+Scanner effects are added afterwards by `synth.degrade`.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from pipeline.synth.fonts import HAND_FONT, PRINT_FONTS, SANS_FONT, TITLE_FONTS, FontRef, fit_size, font, pt_to_px
-from pipeline.synth.marks import PEN_INKS, Ink, hand_text, seal_mask, signature, stamp
-from pipeline.synth.values import Case, FieldValue, format_date
 from schemas.registry_models import FieldKind, FieldSpec
+from synth.fonts import HAND_FONT, PRINT_FONTS, SANS_FONT, TITLE_FONTS, FontRef, fit_size, font, pt_to_px
+from synth.marks import PEN_INKS, Ink, hand_text, seal_mask, signature, stamp
+from synth.values import Case, FieldValue, format_date
 
 A4_MM = (210.0, 297.0)
 _FULL_WIDTH_KEYS = {"id_number", "unit_name", "unit_code", "address"}

@@ -10,8 +10,8 @@ from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from pipeline.calibration.dataset import Sample
 from pipeline.calibration.model import Calibration, TrainingSource, design_row, typical_endings
+from training.calibration_samples import Sample
 
 C_GRID = (0.1, 0.3, 1.0, 3.0, 10.0)
 

@@ -8,7 +8,7 @@ import random
 import numpy as np
 from PIL import Image, ImageDraw
 
-from pipeline.synth.fonts import HAND_FONT, TITLE_FONTS, FontRef, fit_size, font
+from synth.fonts import HAND_FONT, TITLE_FONTS, FontRef, fit_size, font
 
 Ink = tuple[int, int, int]
 PEN_INKS: list[Ink] = [(25, 40, 125), (20, 30, 95), (35, 35, 45), (15, 55, 150)]

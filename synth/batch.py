@@ -21,9 +21,9 @@ from typing import Literal
 from PIL import Image
 
 from pipeline.errors import DanganError
-from pipeline.extract.table_rows import SEQ_KEY, table_columns
-from pipeline.synth.degrade import Mode, ScanParams, draw_params, scan
-from pipeline.synth.layout import (
+from schemas.registry_models import SEQ_KEY, FieldSpec, FormSpec
+from synth.degrade import Mode, ScanParams, draw_params, scan
+from synth.layout import (
     ContinuationMarks,
     FilledField,
     PersonTable,
@@ -34,9 +34,9 @@ from pipeline.synth.layout import (
     render_form,
     render_id_copy,
 )
-from pipeline.synth.separator import SeparatorSymbol, render_separator
-from pipeline.synth.truth import TRUTH_FILE, DocumentTruth, GroundTruth, PageTruth, SeparatorTruth
-from pipeline.synth.values import (
+from synth.separator import SeparatorSymbol, render_separator
+from synth.truth import TRUTH_FILE, DocumentTruth, GroundTruth, PageTruth, SeparatorTruth
+from synth.values import (
     Case,
     FieldValue,
     field_value,
@@ -45,8 +45,7 @@ from pipeline.synth.values import (
     make_case,
     random_date,
 )
-from pipeline.synth.writers import encode_page, write_jpeg, write_pdf, write_tiff
-from schemas.registry_models import FieldSpec, FormSpec
+from synth.writers import encode_page, write_jpeg, write_pdf, write_tiff
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +121,7 @@ def _with_continuation(
 ) -> tuple[PageKind, ...]:
     """The continuation sheet goes right behind the form's first sheet; its own stream decides, so the
     rest of the plan stays as it was."""
-    if not table_columns(form) or random.Random(f"{seed}/continuation/{index}").random() >= share:
+    if not form.table_columns() or random.Random(f"{seed}/continuation/{index}").random() >= share:
         return pages
     return (pages[0], "continuation", *pages[1:])
 
@@ -267,7 +266,7 @@ def _row_value(spec: FieldSpec, case: Case, row_case: Case, change_type: str, rn
 
 def _person_table(form: FormSpec, case: Case, rng: random.Random) -> PersonTable | None:
     """2–8 people changed by one unit on one form; the first is the document's own person."""
-    specs = [s for s in table_columns(form) if rng.random() < _OPTIONAL_COLUMNS.get(s.key, 1.0)]
+    specs = [s for s in form.table_columns() if rng.random() < _OPTIONAL_COLUMNS.get(s.key, 1.0)]
     if not specs:
         return None
     chosen = [
@@ -293,7 +292,7 @@ def _overflow(table: PersonTable, form: FormSpec, case: Case, rng: random.Random
     """More people than the first sheet holds: it is filled, and 1–6 more go on a continuation sheet.
     Returns the table with every row and the row indices the continuation sheet prints."""
     printed = {key for key, _, _ in table.columns}
-    specs = [s for s in table_columns(form) if s.key in printed]
+    specs = [s for s in form.table_columns() if s.key in printed]
     first = table.rows[0].get("change_type")
     change_type = first.normalised if first is not None else rng.choice(["增加", "减少"])
     rows = list(table.rows)
@@ -344,9 +343,9 @@ def _render_doc(doc: DocPlan, seed: int, file: FilePlan) -> tuple[DocumentTruth,
     case = make_case(rng)
     fields = _fill(doc.form, case, rng)
     title = _title(doc.form, rng)
-    table = _person_table(doc.form, case, rng) if table_columns(doc.form) else None
+    table = _person_table(doc.form, case, rng) if doc.form.table_columns() else None
     if table is not None:
-        in_table = {s.key for s in table_columns(doc.form)} | _ONLY_IN_THE_ID
+        in_table = {s.key for s in doc.form.table_columns()} | _ONLY_IN_THE_ID
         fields = [f for f in fields if f.spec.key not in in_table]
     pages = doc.pages if table is not None else tuple(k for k in doc.pages if k != "continuation")
     cont_rng = random.Random(f"{seed}/continuation-sheet/{doc.index}")

@@ -1,6 +1,6 @@
 """Train the n-gram form classifier and the ensemble's calibrator; write the artefact.
 
-    .venv/bin/python -m classifiers.train --batch /tmp/train1001 --out classifiers/artifacts/form_ngram.npz
+    .venv/bin/python -m training.form_classifier --batch /tmp/train1001 --out classifiers/artifacts/form_ngram.npz
 
 Training data: first pages and attachment pages of stored benchmark batches (`bench/accuracy.py
 --keep DIR`, development seeds only), harder variants of them (title lost, damaged, or replaced by an
@@ -24,16 +24,16 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from classifiers.artefact import save_artefact
-from classifiers.dataset import Sample, stored_samples, variants
 from classifiers.ensemble import FEATURE_NAMES, Evidence
 from classifiers.factory import DEFAULT_ARTEFACT, build_title_classifier
 from classifiers.ngram import UNKNOWN, NgramModel
-from classifiers.synth_pages import FAKE_CORES_TRAIN, FAKE_CORES_VARIANTS, fake_titles, main_form_pages, unknown_pages
 from classifiers.text import page_ngrams
 from classifiers.title_match import FormScore, TitleMatchClassifier
 from pipeline.errors import ConfigError
-from pipeline.synth import GroundTruth
 from schemas.registry import Registry, get_registry
+from synth import GroundTruth
+from training.form_samples import Sample, stored_samples, variants
+from training.registry_pages import FAKE_CORES_TRAIN, FAKE_CORES_VARIANTS, fake_titles, main_form_pages, unknown_pages
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from pipeline.context import RunContext
 from pipeline.ingest.discover import batch_id_for
 from pipeline.settings import DecideSettings, Settings
 from pipeline.store import open_store
-from pipeline.synth import GroundTruth
 from schemas.models import Document, FileStatus
 from schemas.registry import get_registry
+from synth import GroundTruth
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline.errors import DanganError
-from pipeline.synth.batch import Profile, generate_batch
+from synth.batch import Profile, generate_batch
 
 
 def main_synth(out: Path, docs: int, seed: int, profile: str) -> None:

@@ -1,7 +1,7 @@
 """Synthetic scanned batches with ground truth, for tests and accuracy measurement."""
 
-from pipeline.synth.batch import FormSource, generate_batch
-from pipeline.synth.cli import main_synth
-from pipeline.synth.truth import DocumentTruth, GroundTruth, PageTruth
+from synth.batch import FormSource, generate_batch
+from synth.cli import main_synth
+from synth.truth import DocumentTruth, GroundTruth, PageTruth
 
 __all__ = ["DocumentTruth", "FormSource", "GroundTruth", "PageTruth", "generate_batch", "main_synth"]

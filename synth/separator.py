@@ -2,7 +2,8 @@
 
 Two kinds are common: a sheet with a QR code whose payload the capture software looks for, and a Kodak
 patch code sheet (four parallel bars; patch T is narrow-wide-narrow-wide). Both are drawn at the scan
-resolution; `pipeline.barcodes` reads them back.
+resolution from the registry's separator data (schemas/registry/separator_sheets.yaml), which the
+pipeline's reader checks against too.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ import numpy as np
 import zxingcpp
 from PIL import Image, ImageDraw
 
-from pipeline.barcodes import PATCH_NARROW_MM, PATCH_WIDE_MM, SEPARATOR_PAYLOAD
-from pipeline.synth.fonts import SANS_FONT, TITLE_FONTS, font, pt_to_px
+from schemas.registry import get_registry
+from schemas.registry_models import SeparatorSpec
+from synth.fonts import SANS_FONT, TITLE_FONTS, font, pt_to_px
 
 SeparatorSymbol = Literal["qr", "patch_t"]
 _A4_MM = (210.0, 297.0)
-_PATCH_T = "NWNW"
 _CAPTIONS = ["档案分隔页", "文件分隔页", "分隔页 请勿拆除", "SEPARATOR"]
 
 
@@ -39,17 +40,21 @@ def _draw_qr(draw: ImageDraw.ImageDraw, modules: np.ndarray, left: float, top: f
         draw.rectangle((x, y, x + module_px - 1, y + module_px - 1), fill=(0, 0, 0))
 
 
-def _draw_patch(draw: ImageDraw.ImageDraw, left: float, top: float, length: float, dpi: int) -> None:
+def _draw_patch(
+    draw: ImageDraw.ImageDraw, spec: SeparatorSpec, left: float, top: float, length: float, dpi: int
+) -> None:
     """Patch T bars running down the page, narrow spaces between them."""
     x = left
-    for i, bar in enumerate(_PATCH_T):
-        width = _px(PATCH_WIDE_MM if bar == "W" else PATCH_NARROW_MM, dpi)
+    bars = spec.pattern("T")
+    for i, bar in enumerate(bars):
+        width = _px(spec.patch_wide_mm if bar == "W" else spec.patch_narrow_mm, dpi)
         draw.rectangle((x, top, x + width - 1, top + length), fill=(0, 0, 0))
-        x += width + (_px(PATCH_NARROW_MM, dpi) if i < len(_PATCH_T) - 1 else 0)
+        x += width + (_px(spec.patch_narrow_mm, dpi) if i < len(bars) - 1 else 0)
 
 
 def render_separator(symbol: SeparatorSymbol, dpi: int, rng: random.Random, box_label: str) -> Image.Image:
     """An A4 separator sheet, clean; the scanner's effects are added by `degrade.scan` like any page."""
+    spec = get_registry().separator
     img = Image.new("RGB", (_px(_A4_MM[0], dpi), _px(_A4_MM[1], dpi)), (255, 255, 255))
     draw = ImageDraw.Draw(img)
     w, h = img.size
@@ -57,7 +62,7 @@ def render_separator(symbol: SeparatorSymbol, dpi: int, rng: random.Random, box_
     title = font(TITLE_FONTS[0], pt_to_px(rng.uniform(24, 32), dpi))
     draw.text((w / 2, _px(rng.uniform(25, 40), dpi)), caption, font=title, fill=(0, 0, 0), anchor="mt")
     if symbol == "qr":
-        modules = _qr_modules(SEPARATOR_PAYLOAD if rng.random() < 0.5 else f"{SEPARATOR_PAYLOAD}/{box_label}")
+        modules = _qr_modules(spec.payload if rng.random() < 0.5 else f"{spec.payload}/{box_label}")
         module_px = _px(rng.uniform(2.0, 3.0), dpi)
         side = modules.shape[0] * module_px
         left = (w - side) / 2 + _px(rng.uniform(-20, 20), dpi)
@@ -68,7 +73,7 @@ def render_separator(symbol: SeparatorSymbol, dpi: int, rng: random.Random, box_
         length = _px(rng.uniform(63.5, 120), dpi)
         top = (h - length) / 2
         for centre in (0.3, 0.7):
-            _draw_patch(draw, w * centre - _px(8, dpi), top, length, dpi)
+            _draw_patch(draw, spec, w * centre - _px(8, dpi), top, length, dpi)
     small = font(SANS_FONT, pt_to_px(10, dpi))
     draw.text((w / 2, h - _px(25, dpi)), box_label, font=small, fill=(60, 60, 60), anchor="mt")
     return img

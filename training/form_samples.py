@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from classifiers.synth_pages import REGION_PREFIXES, _noisy
 from pipeline.ingest.discover import batch_id_for
 from pipeline.store import open_store
-from pipeline.synth import GroundTruth
 from schemas.models import OcrPage, PageResult, Word
+from synth import GroundTruth
+from training.registry_pages import REGION_PREFIXES, _noisy
 
 TITLE_REGION = 0.12  # generated forms print the title in the top ~8 % of the page
 
