@@ -1,10 +1,11 @@
 """Accuracy benchmark: generate a batch with unseen seeds, ingest it, compare with the ground truth.
 
-    .venv/bin/python bench/accuracy.py --docs 40 --seed 90001 [--workers 2] [--keep DIR]
+    .venv/bin/python bench/accuracy.py --docs 40 --seed 90001 [--family html] [--workers 2] [--keep DIR]
 
 Prints a table and one JSON line: document separation F1, form-type accuracy, per-field accuracy,
 accepted-field precision, straight-through rate, documents accepted with an error, the confusion
-pairs and pages/minute. Seeds below 90000 are the ones used while developing.
+pairs and pages/minute. Seeds below 90000 are the ones used while developing. `--family` picks the
+synthetic generator family (pillow, the first; html, written independently and printed by Chromium).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from pipeline.run import ingest_batch
 from pipeline.settings import Settings
 from pipeline.store import open_store
 from schemas.models import Document, DocumentStatus, FieldStatus, FileStatus
-from synth import GroundTruth, generate_batch
+from synth import GroundTruth
+from synth.families import DEFAULT_FAMILY, FAMILIES, generate
 
 
 def _norm(value: str | None) -> str:
@@ -133,12 +135,14 @@ def evaluate(truth: GroundTruth, docs: list[Document]) -> dict[str, Any]:
     }
 
 
-def run(docs: int, seed: int, workers: int, keep: Path | None, profile: str) -> dict[str, Any]:
+def run(
+    docs: int, seed: int, workers: int, keep: Path | None, profile: str, family: str = DEFAULT_FAMILY
+) -> dict[str, Any]:
     work = keep or Path(tempfile.mkdtemp(prefix="dangan-accuracy-"))
     batch_dir, home = work / "batch", work / "home"
     shutil.rmtree(batch_dir, ignore_errors=True)
     shutil.rmtree(home, ignore_errors=True)
-    truth = generate_batch(batch_dir, docs, seed, profile)  # type: ignore[arg-type]
+    truth = generate(family, batch_dir, docs, seed, profile)
     settings = Settings(home=home, workers=workers)
     started = time.perf_counter()
     summary = ingest_batch(batch_dir, settings, show_progress=sys.stderr.isatty())
@@ -150,6 +154,7 @@ def run(docs: int, seed: int, workers: int, keep: Path | None, profile: str) -> 
         store.close()
     result.update(
         seed=seed,
+        family=family,
         profile=profile,
         workers=workers,
         pages=summary.pages,
@@ -190,6 +195,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=90001)
     parser.add_argument("--workers", type=int, default=0, help="0 = one per core")
     parser.add_argument("--profile", default="mixed", choices=["box", "counter", "mixed"])
+    parser.add_argument("--family", default=DEFAULT_FAMILY, choices=FAMILIES, help="synthetic generator family")
     parser.add_argument("--keep", type=Path, default=None, help="keep batch and data here")
     parser.add_argument(
         "--reassemble", type=Path, default=None, help="a --keep folder of an earlier run: re-decide without OCR"
@@ -198,8 +204,9 @@ def main() -> None:
     if args.reassemble:
         result = reassemble(args.reassemble)
     else:
-        result = run(args.docs, args.seed, args.workers, args.keep, args.profile)
-    table = Table(title=f"Accuracy on {result['documents']} synthetic documents (seed {args.seed})")
+        result = run(args.docs, args.seed, args.workers, args.keep, args.profile, args.family)
+    family = result.get("family", "as generated")
+    table = Table(title=f"Accuracy on {result['documents']} synthetic documents (family {family}, seed {args.seed})")
     table.add_column("measure")
     table.add_column("value", justify="right")
     for key in (

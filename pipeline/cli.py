@@ -40,6 +40,9 @@ def synth(
     docs: Annotated[int, typer.Option(min=1, help="number of documents")] = 20,
     seed: Annotated[int, typer.Option(help="same seed, same batch")] = 1,
     profile: Annotated[str, typer.Option(help="box, counter or mixed")] = "mixed",
+    family: Annotated[
+        str, typer.Option(help="generator family: pillow (drawn) or html (HTML/CSS printed by Chromium)")
+    ] = "pillow",
 ) -> None:
     """Generate a synthetic batch of realistic scans with ground truth (needs the source tree's `synth`)."""
     # The generator is a test tool beside the product, not in its wheel: this is the one place runtime
@@ -54,7 +57,7 @@ def synth(
             "the product wheel does not ship: in a checkout run `make venv`, or `pip install -e '.[synth]'` and "
             "put the checkout on the path (PYTHONPATH=<checkout>)"
         ) from None
-    main_synth(out, docs, seed, profile)
+    main_synth(out, docs, seed, profile, family)
 
 
 @app.command()

@@ -10,13 +10,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline.errors import DanganError
-from synth.batch import Profile, generate_batch
+from synth.batch import Profile
+from synth.families import DEFAULT_FAMILY, generator
 
 
-def main_synth(out: Path, docs: int, seed: int, profile: str) -> None:
-    """Generate `docs` synthetic documents into `out` (must be new or empty) and summarise them."""
+def main_synth(out: Path, docs: int, seed: int, profile: str, family: str = DEFAULT_FAMILY) -> None:
+    """Generate `docs` synthetic documents of `family` into `out` (must be new or empty) and summarise them."""
     if profile not in ("box", "counter", "mixed"):
         raise DanganError(f"--profile must be box, counter or mixed, not {profile!r}")
+    generate_batch = generator(family)
     console = Console(stderr=True)
     started = time.perf_counter()
     with Progress(
@@ -33,5 +35,5 @@ def main_synth(out: Path, docs: int, seed: int, profile: str) -> None:
     pages = sum(files.values())
     console.print(
         f"wrote {len(truth.documents)} documents, {pages} pages in {len(files)} files to {out} "
-        f"in {time.perf_counter() - started:.1f} s (seed {seed}, profile {profile})"
+        f"in {time.perf_counter() - started:.1f} s (seed {seed}, profile {profile}, family {family})"
     )
