@@ -13,7 +13,7 @@ from schemas.registry_models import FieldSpec, FormSpec
 from synth.html.hand import esc, written
 from synth.html.people import html_case
 from synth.html.style import SheetStyle
-from synth.values import Case, FieldValue, format_amount, format_date, random_date
+from synth.values import Case, FieldValue, field_value, format_date, random_date
 
 _WIDTHS_MM = {
     "seq": (8, 11),
@@ -39,24 +39,18 @@ class PersonTable:
 
 
 def _row(spec: FieldSpec, case: Case, person_case: Case, change_type: str, rng: random.Random) -> FieldValue:
-    p = person_case.person
-    if spec.key == "name":
-        return FieldValue(p.name, p.name)
-    if spec.key == "sex":
-        return FieldValue(p.sex, p.sex)
-    if spec.key == "id_number":
-        return FieldValue(p.id_number, p.id_number.upper())
+    """One cell: the row's person as the first family draws values, the change's kind and day as this
+    table has them (a change the unit reports within two months)."""
     if spec.key == "change_type":
         return FieldValue(change_type, change_type)
     if spec.key == "change_date":
         d = random_date(rng, case.form_date - timedelta(days=60), case.form_date)
-        style = rng.choice(("dot", "dash", "dot_short", "cn"))
-        return FieldValue(format_date(d, style), d.isoformat())
-    if spec.key == "contribution_base":
-        value = float(rng.randint(25, 250) * 100) if rng.random() < 0.6 else round(rng.uniform(2500, 25000), 2)
-        return FieldValue(format_amount(rng, value), f"{value:.2f}")
-    reason = rng.choice(_REASONS.get(change_type, ("其他",)))
-    return FieldValue(reason, reason)
+        return FieldValue(format_date(d, rng.choice(("dot", "dash", "dot_short", "cn"))), d.isoformat())
+    if spec.key == "change_reason":
+        reason = rng.choice(_REASONS.get(change_type, ("其他",)))
+        return FieldValue(reason, reason)
+    value = field_value(spec, person_case, rng)
+    return FieldValue(value.printed, value.normalised)  # never boxed: a table cell has no digit boxes
 
 
 def person_table(form: FormSpec, case: Case, rng: random.Random, overflow: bool) -> PersonTable | None:
