@@ -30,10 +30,9 @@ COPY pipeline ./pipeline
 COPY schemas ./schemas
 COPY classifiers ./classifiers
 COPY review ./review
-# The Celery executor lives in its provider; the Airflow metadata DB uses the psycopg2 driver
-# (the catalogue itself uses psycopg 3 from the package's own dependencies).
-RUN pip install -c constraints.txt ".[airflow]" \
-        "apache-airflow-providers-celery>=3.10" "psycopg2-binary>=2.9"
+# The `airflow` extra brings the Celery provider and a celery it works with (constraints.txt);
+# Airflow's metadata and the catalogue both use psycopg 3 from the package's own dependencies.
+RUN pip install -c constraints.txt ".[airflow]"
 COPY dags ./dags
 
 USER 50000

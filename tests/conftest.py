@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -58,3 +59,58 @@ def pg_url(pg_database_url: str) -> Iterator[str]:
 
 
 # ---- end PostgreSQL (catalogue store) -------------------------------------------------------
+
+
+# ---- Airflow real stack (api-server, scheduler, dag-processor, Celery worker) -----------------
+# Started once per test session, only when a test asks for it, with its own databases, Celery queue,
+# ports and state folder (concurrent sessions never collide), and always torn down. The catalogue is
+# reached through a loopback proxy the tests can cut. Short heartbeat settings keep fault tests short.
+
+REAL_STACK_OVERRIDES = {
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
+    "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+}
+
+
+@pytest.fixture(scope="session")
+def catalogue_proxy() -> Iterator[Any]:
+    from tests.realstack import TcpProxy
+
+    proxy = TcpProxy(PG_HOST, PG_PORT)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="session")
+def airflow_stack(tmp_path_factory: pytest.TempPathFactory, catalogue_proxy: Any) -> Iterator[Any]:
+    """A running local stack (one Celery worker, 2 slots, RapidOCR) as `pipeline.stack.LocalStack`."""
+    from pipeline.stack import LocalStack, StackConfig
+
+    root = tmp_path_factory.mktemp("stack")
+    name = f"t{uuid.uuid4().hex[:10]}"
+    catalogue = f"postgresql+psycopg://{PG_USER}@127.0.0.1:{catalogue_proxy.port}/{name}_catalogue"
+    cfg = StackConfig(
+        name=name,
+        state_dir=root / "state",
+        dangan_home=root / "home",
+        drop_dir=root / "drop",
+        workers=1,
+        worker_concurrency=2,
+        ocr_engine="rapidocr",
+        pg_host=PG_HOST,
+        pg_port=PG_PORT,
+        pg_user=PG_USER,
+        overrides={**REAL_STACK_OVERRIDES, "DANGAN_DB_URL": catalogue},
+    )
+    stack = LocalStack(cfg)
+    try:
+        stack.up()
+        stack.api().set_paused("dangan_backlog", False)
+        yield stack
+    finally:
+        stack.down(drop_databases=True)
+
+
+# ---- end Airflow real stack ------------------------------------------------------------------

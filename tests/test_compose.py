@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
+from pipeline.stack.config import SHARED_ENV, StackConfig, StackSecrets, read_env_file, stack_env
+
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW = ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-worker", "airflow-triggerer")
 _VAR = re.compile(r"\$\{([^}]*)\}")
@@ -89,7 +91,7 @@ def test_airflow_runs_celery_from_our_image(compose: dict[str, Any]) -> None:
         assert service["build"]["dockerfile"] == "Dockerfile"
         assert (ROOT / service["build"]["context"] / "Dockerfile").is_file()
     for name in (*AIRFLOW, "airflow-init"):
-        env = services[name]["environment"]
+        env = {**read_env_file(ROOT / services[name]["env_file"][0]), **services[name]["environment"]}
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
         assert (
             env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://")
@@ -167,7 +169,79 @@ def test_dockerfile() -> None:
     assert text.splitlines()[1] == "FROM python:3.11-slim-bookworm"
     for package in ("tesseract-ocr", "tesseract-ocr-chi-sim", "ghostscript", "unpaper", "fonts-noto-cjk", "curl"):
         assert re.search(rf"\s{re.escape(package)}\s", text), package
-    assert '".[airflow]"' in text and "apache-airflow-providers-celery" in text
+    assert 'pip install -c constraints.txt ".[airflow]"' in text
     for folder in ("pipeline", "schemas", "classifiers", "review", "dags"):
         assert f"COPY {folder} ./{folder}" in text
         assert (ROOT / folder).is_dir()
+
+
+# ---- one source of Airflow settings: deploy/airflow.env ----------------------------------------
+# Compose reads it as env_file, the local stack (scripts/airflow-local.sh) renders it: neither may set
+# one of its keys itself, and what compose sets per host the local stack sets too.
+
+COMPOSE_ONLY = {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"}  # the local stack always has "admin"
+
+
+def _local_env(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    cfg = StackConfig(
+        state_dir=tmp_path / "state", dangan_home=tmp_path / "home", drop_dir=tmp_path / "drop", overrides=overrides
+    ).with_ports()
+    keys = StackSecrets(fernet_key="f", jwt_secret="j", api_secret_key="a", admin_password="p")
+    return stack_env(cfg, keys)
+
+
+def test_compose_and_local_stack_share_the_airflow_settings(compose: dict[str, Any], tmp_path: Path) -> None:
+    shared = read_env_file()
+    assert shared["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    local = _local_env(tmp_path)
+    for key, value in shared.items():
+        assert local[key] == value, f"the local stack changes {key}"
+    for name in (*AIRFLOW, "airflow-init"):
+        service = compose["services"][name]
+        assert service["env_file"] == [str(SHARED_ENV.relative_to(ROOT))], name
+        own = set(service["environment"])
+        assert not own & set(shared), f"{name} overrides {sorted(own & set(shared))} of {SHARED_ENV.name}"
+        airflow_keys = {k for k in own if k.startswith("AIRFLOW__")}
+        assert airflow_keys - COMPOSE_ONLY <= set(local), f"the local stack lacks {sorted(airflow_keys - set(local))}"
+    # Both use psycopg 3 for Airflow's metadata, with the async URL Airflow then needs.
+    env = compose["services"]["airflow-scheduler"]["environment"]
+    for key in ("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"):
+        assert env[key].split("://")[0] == local[key].split("://")[0], key
+    assert local["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"].startswith("postgresql+psycopg_async://")
+
+
+def test_recovery_from_a_dead_worker_is_bounded() -> None:
+    """A worker killed mid-task costs at most heartbeat timeout + detection interval before the retry is
+    scheduled, and holds no unstarted task hostage (see deploy/airflow.env for why each value)."""
+    shared = read_env_file()
+    timeout = int(shared["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"])
+    detection = float(shared["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL"])
+    assert 30 <= timeout <= 120, "below 30 s a loaded machine's pauses fail healthy tasks; above 120 s waits too long"
+    assert detection <= timeout / 4
+    assert shared["AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER"] == "1"
+    assert shared["AIRFLOW__CELERY__TASK_ACKS_LATE"] == "True"
+    visibility = int(shared["AIRFLOW__CELERY_BROKER_TRANSPORT_OPTIONS__VISIBILITY_TIMEOUT"])
+    assert visibility >= 10 * timeout, "a long task must not be redelivered while it runs"
+
+
+def test_env_file_is_plain_key_value(tmp_path: Path) -> None:
+    from pipeline.errors import ConfigError
+
+    good = tmp_path / "good.env"
+    good.write_text("# comment\n\nA__B=1\nC=x y\n", encoding="utf-8")
+    assert read_env_file(good) == {"A__B": "1", "C": "x y"}
+    for line in ("A=1 # inline comment", 'A="quoted"', "export A=1", "a=1"):
+        bad = tmp_path / "bad.env"
+        bad.write_text(line + "\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="bad.env:1"):
+            read_env_file(bad)
+
+
+def test_local_stacks_do_not_share_queues_or_databases(tmp_path: Path) -> None:
+    one = StackConfig(name="one", state_dir=tmp_path / "1", dangan_home=tmp_path, drop_dir=tmp_path)
+    two = StackConfig(name="two", state_dir=tmp_path / "2", dangan_home=tmp_path, drop_dir=tmp_path)
+    assert len({one.queue, two.queue, one.airflow_db, two.airflow_db, one.catalogue_db, two.catalogue_db}) == 6
+    env = _local_env(tmp_path, AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="20")
+    assert env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"] == "20"
+    assert env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == "dangan_tasks"
+    assert env["DANGAN_DB_URL"].endswith("/dangan_catalogue")
