@@ -28,8 +28,7 @@ RUN_TIMEOUT = 600.0
 
 
 def _batch(folder: Path, docs: int, seed: int) -> Any:
-    pytest.importorskip("pipeline.synth")
-    from pipeline.synth import generate_batch
+    from synth import generate_batch
 
     return generate_batch(folder, docs, seed, "counter", workers=1)
 
@@ -161,4 +160,4 @@ def test_worker_killed_mid_recognition(airflow_stack: Any, tmp_path: Path) -> No
     assert retried, tasks
     documents, records, _pages = _counts(airflow_stack, batch)
     assert documents == records == len(truth.documents)
-    print(f"killed worker: run finished {finished - killed:.0f} s after the kill")  # noqa: T201
+    print(f"killed worker: run finished {finished - killed:.0f} s after the kill")

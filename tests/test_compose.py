@@ -233,7 +233,7 @@ def test_env_file_is_plain_key_value(tmp_path: Path) -> None:
     for line in ("A=1 # inline comment", 'A="quoted"', "export A=1", "a=1"):
         bad = tmp_path / "bad.env"
         bad.write_text(line + "\n", encoding="utf-8")
-        with pytest.raises(ConfigError, match="bad.env:1"):
+        with pytest.raises(ConfigError, match=r"bad\.env:1"):
             read_env_file(bad)
 
 

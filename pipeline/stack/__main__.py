@@ -15,7 +15,10 @@ from pipeline.stack.config import StackConfig
 from pipeline.stack.processes import LocalStack
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="A local Airflow stack running Dangan's DAGs."
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="A local Airflow stack running Dangan's DAGs.",
 )
 StateDir = Annotated[Path, typer.Option(help="where the stack keeps AIRFLOW_HOME, logs, pids and secrets")]
 DEFAULT_STATE = Path("./airflow-local")

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -163,13 +164,13 @@ class LocalStack:
             return "(no log)"
         return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
-    def _wait(self, what: str, name: str, check: object, timeout: float) -> None:
+    def _wait(self, what: str, name: str, check: Callable[[], bool], timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.pid(name) is None:
                 raise StackError(f"{name} exited while {what}; {self.log_file(name)}:\n{self._log_tail(name)}")
             try:
-                if check():  # type: ignore[operator]
+                if check():
                     return
             except ApiError:
                 pass
