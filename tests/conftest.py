@@ -110,7 +110,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, catalogue_proxy: Any
         stack.api().set_paused("dangan_backlog", False)
         yield stack
     finally:
-        stack.down(drop_databases=True)
+        stack.down(drop_databases=True, grace=5.0)
 
 
 # ---- end Airflow real stack ------------------------------------------------------------------

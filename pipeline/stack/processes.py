@@ -246,13 +246,13 @@ class LocalStack:
         for name in self.worker_names():
             self.wait_worker(name, timeout)
 
-    def down(self, drop_databases: bool = False) -> None:
+    def down(self, drop_databases: bool = False, grace: float = 20.0) -> None:
         """Workers first, so no task is left half-done by a scheduler that went away; then the rest.
         Each group is signalled at once and waited for together."""
         names = sorted(p.stem for p in (self.cfg.state_dir / "pids").glob("*.pid"))
         workers = [n for n in names if n.startswith("worker-")]
         for group in (workers, [n for n in names if n not in workers]):
-            self._stop_all(group)
+            self._stop_all(group, grace)
         if drop_databases:
             self.drop_databases()
 
