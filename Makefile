@@ -13,6 +13,8 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd ghostscrip
 DEMO_DIR ?= demo-batch
 DEMO_DOCS ?= 12
 DEMO_SEED ?= 2026
+# Demo accounts only live in the throw-away demo catalogue (dangan-data/); never use it elsewhere.
+DEMO_PASSWORD ?= dangan-demo-2026
 
 .PHONY: demo test lint typecheck pytest system venv services clean
 
@@ -61,6 +63,10 @@ demo: venv
 	$(VENV)/bin/dangan search "$$($(PY) -c "import json; d = json.load(open('$(DEMO_DIR)/ground_truth.json'))['documents']; print(next(x['fields']['name'] for x in d if 'name' in x['fields']))")"
 	$(VENV)/bin/dangan qc list
 	$(VENV)/bin/dangan export --out dangan-data/records.jsonl
+	@for role in archivist reviewer counter admin; do \
+	  DANGAN_NEW_PASSWORD='$(DEMO_PASSWORD)' $(VENV)/bin/dangan users add demo-$$role --role $$role >/dev/null; done
+	@echo "Review application: run '$(VENV)/bin/dangan serve', open http://127.0.0.1:8000/"
+	@echo "  log in as demo-reviewer (or demo-archivist, demo-counter, demo-admin), password $(DEMO_PASSWORD)"
 
 clean:
 	rm -rf $(VENV) $(STAMPS) dangan-data $(DEMO_DIR)

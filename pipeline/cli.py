@@ -14,6 +14,7 @@ from rich.table import Table
 from pipeline.errors import DanganError, ExitCode, MissingDependencyError
 from pipeline.logs import configure_logging
 from pipeline.settings import get_settings
+from review.cli import audit_app, serve, users_app
 
 app = typer.Typer(
     add_completion=False,
@@ -22,6 +23,9 @@ app = typer.Typer(
 )
 qc_app = typer.Typer(no_args_is_help=True, help="The QC review queue.")
 app.add_typer(qc_app, name="qc")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.command()(serve)
 console = Console()
 err = Console(stderr=True)
 

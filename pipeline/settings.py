@@ -48,6 +48,20 @@ class DecideSettings(BaseModel):
     )
 
 
+class ReviewSettings(BaseModel):
+    host: str = Field(default="127.0.0.1", description="`dangan serve` listens here")
+    port: int = Field(default=8000, ge=1, le=65535)
+    secure_cookies: bool = Field(
+        default=True, description="session cookie only over HTTPS (browsers count http://localhost as secure)"
+    )
+    session_idle_minutes: int = Field(default=30, ge=1, description="a session unused this long ends")
+    session_max_hours: int = Field(default=12, ge=1, description="a session ends this long after login, used or not")
+    login_max_failures: int = Field(default=5, ge=1, description="failed logins per account or address in the window")
+    login_window_minutes: int = Field(default=15, ge=1, description="after which failed logins are forgiven")
+    lease_minutes: int = Field(default=10, ge=1, description="a task not saved or heartbeaten this long goes back")
+    postpone_minutes: int = Field(default=60, ge=1, description="a postponed task returns to the queue after this")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DANGAN_", env_nested_delimiter="__", extra="ignore")
 
@@ -60,6 +74,7 @@ class Settings(BaseSettings):
     es_index: str = "dangan-records"
     ocr: OcrSettings = OcrSettings()
     decide: DecideSettings = DecideSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @property
     def database_url(self) -> str:

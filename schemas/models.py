@@ -232,3 +232,4 @@ class AuditEvent(_Model):
     old: str | None = None
     new: str | None = None
     why: str | None = None
+    client: str | None = Field(default=None, description="the client address of a person's request")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 from typing import Any
@@ -138,7 +139,10 @@ def test_dangan_environment_and_shared_home(compose: dict[str, Any]) -> None:
             env["DANGAN_DB_URL"].startswith("postgresql+psycopg://") and "@postgres:5432/dangan" in env["DANGAN_DB_URL"]
         )
         assert f"dangan-home:{env['DANGAN_HOME']}" in services[name]["volumes"]
-    assert services["review"]["command"][:2] == ["uvicorn", "review.app:app"]
+    command = services["review"]["command"]
+    assert command[:3] == ["uvicorn", "review.app:create_app", "--factory"] and "--no-access-log" in command
+    module, _, factory = command[1].partition(":")
+    assert callable(getattr(importlib.import_module(module), factory))
 
 
 def test_named_volumes_are_declared(compose: dict[str, Any]) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, cast
@@ -21,8 +21,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pipeline.errors import StoreConflictError, StoreError
-from pipeline.store import rows
-from pipeline.store.engine import SQLITE_BEGIN_OPTION, create_store_engine, mask_url
+from pipeline.store import audit_chain, rows
+from pipeline.store.engine import create_store_engine, error_reason, mask_url, transaction
 from pipeline.store.migrate import upgrade_to_head
 from pipeline.store.tables import (
     AuditEventRow,
@@ -59,16 +59,10 @@ def open_store(url: str) -> CatalogueStore:
     except (SQLAlchemyError, CommandError, OSError) as e:
         engine.dispose()
         raise StoreError(
-            f"cannot open catalogue database {mask_url(url)}: {_reason(e)}; "
+            f"cannot open catalogue database {mask_url(url)}: {error_reason(e)}; "
             "check that the server is running and DANGAN_DB_URL is right"
         ) from e
     return CatalogueStore(engine)
-
-
-def _reason(e: BaseException) -> str:
-    # The driver's own message, without SQLAlchemy's statement dump.
-    orig = getattr(e, "orig", None)
-    return str(orig if orig is not None else e).strip().splitlines()[0]
 
 
 def _now() -> datetime:
@@ -87,18 +81,15 @@ class CatalogueStore:
         self._dialect = engine.dialect.name
         self.url = mask_url(engine.url)
 
+    @property
+    def engine(self) -> Engine:
+        """For the stores of other parts (the review application) that share this database."""
+        return self._engine
+
     # -- plumbing -------------------------------------------------------------------------
 
-    @contextmanager
-    def _session(self, what: str, write: bool) -> Iterator[Session]:
-        try:
-            with self._engine.connect() as conn:
-                if write and self._dialect == "sqlite":
-                    conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-                with Session(bind=conn, expire_on_commit=False) as session, session.begin():
-                    yield session
-        except SQLAlchemyError as e:
-            raise StoreError(f"catalogue {self.url}: {what} failed: {_reason(e)}") from e
+    def _session(self, what: str, write: bool) -> AbstractContextManager[Session]:
+        return transaction(self._engine, what, write)
 
     def _read(self, what: str) -> AbstractContextManager[Session]:
         return self._session(what, write=False)
@@ -401,7 +392,12 @@ class CatalogueStore:
     def record_audit(self, event: AuditEvent) -> None:
         """Append an event; the identical event recorded again (a retried task) is kept once."""
         with self._write("record audit event") as s:
-            self._upsert(s, AuditEventRow, rows.audit_values(event), ["event_key"], [])
+            audit_chain.append(s, self._dialect, event)
+
+    def verify_audit(self) -> audit_chain.ChainReport:
+        """Check the audit trail's hash chain; a removed or edited entry is named in the report."""
+        with self._read("verify audit trail") as s:
+            return audit_chain.verify(s)
 
     def audit_events(self, record_id: str | None = None, doc_id: str | None = None) -> list[AuditEvent]:
         with self._read("list audit events") as s:

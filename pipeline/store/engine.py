@@ -5,12 +5,15 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, StaticPool
 
 from pipeline.errors import StoreError
@@ -30,6 +33,28 @@ def mask_url(url: str | URL) -> str:
     except (ArgumentError, ValueError):
         # Unparsable, so the password cannot be told apart: hide everything before the last @.
         return re.sub(r"^([a-z0-9+]*://)?.*@", lambda m: f"{m.group(1) or ''}***@", url)
+
+
+def error_reason(e: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's statement dump."""
+    orig = getattr(e, "orig", None)
+    return str(orig if orig is not None else e).strip().splitlines()[0]
+
+
+@contextmanager
+def transaction(engine: Engine, what: str, write: bool) -> Iterator[Session]:
+    """One ORM session in one transaction; a write on SQLite takes the write lock at BEGIN.
+
+    Database errors become StoreError naming `what` failed, without the statement's parameters.
+    """
+    try:
+        with engine.connect() as conn:
+            if write and engine.dialect.name == "sqlite":
+                conn.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                yield session
+    except SQLAlchemyError as e:
+        raise StoreError(f"catalogue {mask_url(engine.url)}: {what} failed: {error_reason(e)}") from e
 
 
 def is_memory_sqlite(url: URL) -> bool:

@@ -207,9 +207,10 @@ def audit_values(event: AuditEvent) -> Values:
     # The same instant hashes the same whatever zone it was written in.
     at = event.at if event.at.tzinfo is not None else event.at.replace(tzinfo=UTC)
     values["at"] = at.astimezone(UTC)
-    canonical = json.dumps(
-        {**event.model_dump(mode="json"), "at": values["at"].isoformat()}, sort_keys=True, ensure_ascii=False
-    )
+    content = {**event.model_dump(mode="json"), "at": values["at"].isoformat()}
+    if content["client"] is None:
+        del content["client"]  # keys of events written before there was a client column stay the same
+    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
     values["event_key"] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     return values
 
@@ -226,5 +227,6 @@ def audit_model(row: AuditEventRow) -> AuditEvent:
             "old": row.old,
             "new": row.new,
             "why": row.why,
+            "client": row.client,
         }
     )

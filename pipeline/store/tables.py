@@ -214,3 +214,8 @@ class AuditEventRow(Base):
     old: Mapped[str | None] = mapped_column(Text)
     new: Mapped[str | None] = mapped_column(Text)
     why: Mapped[str | None] = mapped_column(Text)
+    client: Mapped[str | None] = mapped_column(String(64))
+    # Each entry hashes its content with the entry before it (pipeline.store.audit_chain):
+    # a removed or edited entry breaks the chain where it was.
+    prev_hash: Mapped[str] = mapped_column(String(SHA_LEN))
+    entry_hash: Mapped[str] = mapped_column(String(SHA_LEN))

@@ -1,0 +1,58 @@
+"""Tables of the review application: accounts, sessions and failed logins.
+
+They share the catalogue's metadata (and so its migrations and the autogenerate check); the
+audit trail they feed is `audit_events` in `pipeline.store.tables`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pipeline.store.tables import ID_LEN, SHA_LEN, AutoId, Base
+
+ROLE_LEN = 16
+CLIENT_LEN = 64
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(ID_LEN))
+    role: Mapped[str] = mapped_column(String(ROLE_LEN))
+    # argon2id encoded hash: algorithm, parameters and salt travel with it.
+    password_hash: Mapped[str] = mapped_column(String(256))
+    # An insured person's own 公民身份号码: the only records such an account may see.
+    id_number: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SessionRow(Base):
+    __tablename__ = "user_sessions"
+
+    # Only the token's hash is kept: a copy of the database does not log anyone in.
+    token_hash: Mapped[str] = mapped_column(String(SHA_LEN), primary_key=True)
+    username: Mapped[str] = mapped_column(String(ID_LEN), ForeignKey("users.username", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(SHA_LEN))
+    client: Mapped[str] = mapped_column(String(CLIENT_LEN))
+    created_at: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class LoginFailureRow(Base):
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_client_at", "client", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(ID_LEN))
+    client: Mapped[str] = mapped_column(String(CLIENT_LEN))
+    at: Mapped[datetime]
