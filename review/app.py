@@ -22,10 +22,12 @@ from pipeline.search import open_search
 from pipeline.settings import Settings, get_settings
 from pipeline.store import CatalogueStore, open_store
 from pipeline.store.accounts import AccountStore
+from pipeline.store.leases import LeaseStore
 from pipeline.store.record_access import RecordAccess
+from pipeline.store.review_save import ReviewSaver
 from review.deps import NotLoggedInError, current_viewer
 from review.pages import SECURITY_HEADERS, render
-from review.routes import admin, auth, records
+from review.routes import admin, auth, records, tasks
 from review.state import HERE, AppState, app_state
 from schemas.access import Viewer
 
@@ -43,6 +45,8 @@ def build_state(settings: Settings, store: CatalogueStore | None = None) -> AppS
         store=store,
         accounts=AccountStore(store.engine),
         records=RecordAccess(store.engine),
+        leases=LeaseStore(store.engine),
+        saver=ReviewSaver(store.engine),
         search=open_search(settings),
         templates=Jinja2Templates(directory=HERE / "templates"),
     )
@@ -61,7 +65,7 @@ def create_app(settings: Settings | None = None, store: CatalogueStore | None = 
     app = FastAPI(title="Dangan review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.dangan = build_state(settings, store)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (auth.router, records.router, admin.router):
+    for router in (auth.router, records.router, admin.router, tasks.router):
         app.include_router(router)
 
     @app.middleware("http")

@@ -12,7 +12,9 @@ from pipeline.search import SearchBackend
 from pipeline.settings import Settings
 from pipeline.store import CatalogueStore
 from pipeline.store.accounts import AccountStore
+from pipeline.store.leases import LeaseStore
 from pipeline.store.record_access import RecordAccess
+from pipeline.store.review_save import ReviewSaver
 
 HERE = Path(__file__).resolve().parent
 
@@ -23,6 +25,8 @@ class AppState:
     store: CatalogueStore
     accounts: AccountStore
     records: RecordAccess
+    leases: LeaseStore
+    saver: ReviewSaver
     search: SearchBackend
     templates: Jinja2Templates
 

@@ -35,11 +35,12 @@ PASSWORD = "correct horse battery"
 
 
 def valid_id(prefix17: str) -> str:
-    return prefix17 + ric.calc_check_digit(prefix17)
+    # stdnum wants a placeholder where the check digit goes.
+    return prefix17 + ric.calc_check_digit(prefix17 + "0")
 
 
 ID_A = valid_id("11010519491231002")
-ID_B = valid_id("32010219800506123")
+ID_B = valid_id("31010119800506123")
 BATCH = "B2024-001"
 ROLES = {
     "admin": Role.ADMIN,
@@ -83,7 +84,7 @@ def _record(record_id: str, doc_id: str, n: int, person: str, pdf: Path | None) 
         archive_no=f"2019-YL-001-{n:04d}",
         person_id=person,
         title="城镇职工基本养老保险参保登记表",
-        form_date=date(2019, 6, n),
+        form_date=date(2019, 6, min(n, 28)),
         scan_date=date(2024, 3, 1),
         retention=Retention.Y100,
         pdfa_path=str(pdf) if pdf else None,
@@ -133,3 +134,99 @@ def build_world(store: CatalogueStore, home: Path, db_url: str) -> World:
             password_hash,
         )  # fmt: skip
     return World(settings=settings, pdf_a=pdf)
+
+
+# -- the review queue ---------------------------------------------------------------------------
+# Documents in review on form personal_registration (个人注册登记表): an ID number misread by one
+# digit (fails GB 11643), a name below threshold, and the required form date missing.
+
+REVIEW_FORM = "personal_registration"
+ID_C = valid_id("44030419850712345")
+ID_C_MISREAD = ID_C[:5] + str((int(ID_C[5]) + 1) % 10) + ID_C[6:]
+PAGE_SIZE = (1240, 1754)
+
+
+def _page_image(path: Path) -> None:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", PAGE_SIZE, 255)
+    draw = ImageDraw.Draw(img)
+    for box in (ID_BOX, NAME_BOX, DATE_BOX):
+        draw.rectangle(box, outline=0, width=3)
+        draw.line((box[0] + 10, (box[1] + box[3]) // 2, box[2] - 10, (box[1] + box[3]) // 2), fill=60, width=5)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img.save(path)
+
+
+ID_BOX = (300, 400, 900, 440)
+NAME_BOX = (300, 460, 420, 500)
+DATE_BOX = (300, 520, 600, 560)
+
+
+def review_doc(doc_id: str) -> Document:
+    return Document(
+        doc_id=doc_id,
+        batch_id=BATCH,
+        file_id=doc_id.ljust(64, "0"),
+        rel_path=f"box2/{doc_id}.pdf",
+        first_page=1,
+        last_page=1,
+        classification=Classification(label=REVIEW_FORM, confidence=0.97, model_version="test"),
+        form_title="个人注册登记表",
+        fields=[
+            ExtractedField(key="id_number", label="公民身份号码", value=ID_C_MISREAD, normalized=None,
+                           confidence=0.41, page_no=1, box=ID_BOX, status=FieldStatus.REVIEW,
+                           reasons=["failed_check"], features={"ocr_conf": 0.93}),
+            ExtractedField(key="name", label="姓名", value="王五", normalized="王五", confidence=0.55, page_no=1,
+                           box=NAME_BOX, status=FieldStatus.REVIEW, reasons=["low_confidence"]),
+            ExtractedField(key="form_date", label="填表日期", value=None, page_no=1, box=DATE_BOX,
+                           status=FieldStatus.MISSING),
+            ExtractedField(key="sex", label="性别", value="男", normalized="男", confidence=0.99, page_no=1,
+                           box=(1000, 400, 1060, 440), status=FieldStatus.ACCEPTED),
+        ],
+        status=DocumentStatus.REVIEW,
+        review_reasons=["id_number: failed_check", "name: low_confidence", "form_date: missing"],
+    )  # fmt: skip
+
+
+def add_review_tasks(store: CatalogueStore, home: Path, count: int, with_record: bool = False) -> list[str]:
+    """`count` documents in review with their page image and QC task; returns the task ids, oldest first."""
+    from pipeline.archive.pdfa import write_pdfa
+    from pipeline.archive.stage import record_metadata
+    from schemas.models import OcrPage, PageKind, PageRef, PageResult, PreprocessInfo, QcTask
+
+    task_ids = []
+    for i in range(count):
+        doc = review_doc(f"dq{i:03d}")
+        image = home / "work" / f"{doc.doc_id}.png"
+        _page_image(image)
+        ocr = OcrPage(engine="null", engine_version="0", width=PAGE_SIZE[0], height=PAGE_SIZE[1])
+        store.save_page(
+            BATCH,
+            PageResult(
+                page=PageRef(file_id=doc.file_id, rel_path=doc.rel_path, page_no=1, image_path=str(image),
+                             source_dpi=300, width=PAGE_SIZE[0], height=PAGE_SIZE[1]),
+                preprocess=PreprocessInfo(), ocr=ocr, kind=PageKind.FORM,
+            ),
+        )  # fmt: skip
+        store.replace_documents(BATCH, doc.file_id, [doc])
+        if with_record:
+            record = _record(f"rq{i:03d}", doc.doc_id, 100 + i, ID_C_MISREAD, None)
+            update = {
+                "archive_no": f"2024-参保登记-001-{i + 1:04d}",
+                "file_name": f"2024-参保登记-无ID-个人注册登记表-{i}.pdf",
+                "person_id": None,
+                "form_date": None,
+                "title": "个人注册登记表",
+            }
+            record = record.model_copy(update=update)
+            pdf = home / "archive" / "2024" / str(record.file_name)
+            write_pdfa([(image, ocr)], pdf, record_metadata(record, doc))
+            store.save_record(record.model_copy(update={"pdfa_path": str(pdf)}))
+        task_id = f"t-{doc.doc_id}"
+        store.upsert_qc_task(
+            QcTask(task_id=task_id, doc_id=doc.doc_id, reasons=doc.review_reasons,
+                   fields=["id_number", "name", "form_date"], created_at=T0.replace(minute=i % 60, second=i // 60))
+        )  # fmt: skip
+        task_ids.append(task_id)
+    return task_ids

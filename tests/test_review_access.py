@@ -18,10 +18,10 @@ from pipeline.search.base import mask_id
 from pipeline.store import CatalogueStore, open_store
 from pipeline.store.access_tables import SessionRow, UserRow
 from pipeline.store.engine import transaction
-from pipeline.store.tables import AuditEventRow
+from pipeline.store.tables import AuditEventRow, QcTaskRow
 from review.app import create_app
 from tests.review_client import csrf_of, log_in
-from tests.review_world import ID_A, ID_B, ROLES, build_world
+from tests.review_world import ID_A, ID_B, ROLES, add_review_tasks, build_world
 
 
 @pytest.fixture
@@ -38,17 +38,19 @@ def world_store(tmp_path: Path) -> Iterator[tuple[CatalogueStore, Path, str]]:
 def app_store(world_store: tuple[CatalogueStore, Path, str]) -> Iterator[tuple[TestClient, CatalogueStore]]:
     store, home, url = world_store
     world = build_world(store, home, url)
+    add_review_tasks(store, home, 1)
     with TestClient(create_app(world.settings, open_store(url)), base_url="https://testserver") as client:
         yield client, store
 
 
-def _writes(store: CatalogueStore) -> tuple[int, int, int]:
+def _writes(store: CatalogueStore) -> tuple[int, int, int, int]:
     """What a request could have written: audit entries, sessions, the accounts' state."""
     with transaction(store.engine, "count", write=False) as s:
         audit = s.scalar(select(func.count()).select_from(AuditEventRow)) or 0
         sessions = s.scalar(select(func.count()).select_from(SessionRow)) or 0
         users = hash(tuple(s.execute(select(UserRow.username, UserRow.role, UserRow.active)).all()))
-    return audit, sessions, users
+        tasks = hash(tuple(s.execute(select(QcTaskRow.task_id, QcTaskRow.status, QcTaskRow.claimed_by)).all()))
+    return audit, sessions, users, tasks
 
 
 # Every page and API route, with the roles allowed through. Paths name records of person B
@@ -64,8 +66,18 @@ READS = [
     ("/admin/users", {"admin"}),
     ("/audit", {"admin", "archivist"}),
     ("/audit/export", {"admin", "archivist"}),
+    ("/queue", {"archivist", "reviewer"}),
 ]
+# Review work: held under a lease, so even an allowed role gets 409 without one; the others 403.
+TASK = "t-dq000"
+REVIEW_READS = [f"/tasks/{TASK}", f"/tasks/{TASK}/crop/0", f"/tasks/{TASK}/page/1"]
+REVIEWERS = {"archivist", "reviewer"}
 CHANGES = [
+    ("/queue/next", {}, REVIEWERS),
+    (f"/tasks/{TASK}", {"action": "save", "v0": "x"}, REVIEWERS),
+    (f"/tasks/{TASK}", {"action": "postpone"}, REVIEWERS),
+    (f"/tasks/{TASK}/heartbeat", {}, REVIEWERS),
+    ("/api/check", {"key": "name", "value": "x"}, REVIEWERS),
     ("/admin/users", {"username": "mallory", "display_name": "M", "role": "admin", "password": "x" * 12}, {"admin"}),
     ("/admin/users/reviewer", {"role": "admin"}, {"admin"}),
     ("/admin/users/counter", {"active": "no"}, {"admin"}),
@@ -88,6 +100,11 @@ def test_every_role_is_refused_what_it_may_not_see_and_nothing_is_written(
             assert r.status_code in (403, 404), (role, path, r.status_code)
             assert _writes(store) == before, f"{role} {path}: a refused request wrote something"
             assert ID_B not in r.text
+    for path in REVIEW_READS:
+        before = _writes(store)
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == (409 if role in REVIEWERS else 403), (role, path, r.status_code)
+        assert _writes(store) == before, f"{role} {path}: a refused request wrote something"
     for path, data, allowed in CHANGES:
         if role in allowed:
             continue

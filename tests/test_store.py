@@ -203,7 +203,7 @@ def test_migrations_create_the_schema_the_models_describe(db_url: str) -> None:
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert ctx.get_current_revision() == head == "0002"
+            assert ctx.get_current_revision() == head == "0003"
             from alembic.autogenerate import compare_metadata
 
             assert compare_metadata(ctx, Base.metadata) == []

@@ -32,7 +32,14 @@ def archive_document(ctx: RunContext, record: ArchiveRecord, doc: Document, page
     in_doc = sorted(
         (p for p in pages if doc.first_page <= p.page.page_no <= doc.last_page), key=lambda p: p.page.page_no
     )
-    meta = PdfMetadata(
+    meta = record_metadata(record, doc)
+    write_pdfa([(Path(p.page.image_path), p.ocr) for p in in_doc], out, meta)
+    return record.model_copy(update={"pdfa_path": str(out), "sha256": sha256_file(out)})
+
+
+def record_metadata(record: ArchiveRecord, doc: Document) -> PdfMetadata:
+    """What the record's PDF/A says about itself; written at archiving and again after a correction."""
+    return PdfMetadata(
         title=record.title,
         archive_no=record.archive_no,
         record_id=record.record_id,
@@ -42,5 +49,3 @@ def archive_document(ctx: RunContext, record: ArchiveRecord, doc: Document, page
         source=doc.rel_path,
         doc_type=doc.classification.label if doc.classification else None,
     )
-    write_pdfa([(Path(p.page.image_path), p.ocr) for p in in_doc], out, meta)
-    return record.model_copy(update={"pdfa_path": str(out), "sha256": sha256_file(out)})

@@ -139,6 +139,12 @@ def _parse(spec: FieldSpec, raw: str) -> Parsed:
     return Parsed(text or None, 0.95 if text else 0.0, None if text else "empty")
 
 
+def check_value(spec: FieldSpec, raw: str) -> Parsed:
+    """Parse and check one value exactly as extraction does; the review application re-runs it as a
+    reviewer types, so a person's value passes the same rules as the machine's."""
+    return _parse(spec, raw)
+
+
 @lru_cache(maxsize=1)
 def _registry_labels() -> tuple[str, ...]:
     # Any label printed on any form stops a value: a neighbouring form's 性别 is never a name.

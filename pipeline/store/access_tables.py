@@ -1,4 +1,4 @@
-"""Tables of the review application: accounts, sessions and failed logins.
+"""Tables of the review application: accounts, sessions, failed logins and corrections.
 
 They share the catalogue's metadata (and so its migrations and the autogenerate check); the
 audit trail they feed is `audit_events` in `pipeline.store.tables`.
@@ -7,8 +7,9 @@ audit trail they feed is `audit_events` in `pipeline.store.tables`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pipeline.store.tables import ID_LEN, SHA_LEN, AutoId, Base
@@ -56,3 +57,31 @@ class LoginFailureRow(Base):
     username: Mapped[str] = mapped_column(String(ID_LEN))
     client: Mapped[str] = mapped_column(String(CLIENT_LEN))
     at: Mapped[datetime]
+
+
+class CorrectionRow(Base):
+    """A reviewer's word on one field: confirmed as read, or corrected, with reason and evidence.
+
+    Kept apart from the audit trail because it is also labelled data (the machine's reading, its
+    confidence and features, and the truth) for re-training the calibration.
+    """
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(ID_LEN), index=True)
+    task_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    batch_id: Mapped[str] = mapped_column(String(ID_LEN), index=True)
+    doc_id: Mapped[str] = mapped_column(String(ID_LEN), index=True)
+    form_id: Mapped[str | None] = mapped_column(String(ID_LEN))
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(ID_LEN))
+    kind: Mapped[str] = mapped_column(String(16))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    machine_confidence: Mapped[float] = mapped_column(Float)
+    machine_status: Mapped[str] = mapped_column(String(16))
+    features: Mapped[dict[str, Any]]

@@ -123,6 +123,7 @@ def field_values(doc_id: str, fields: list[ExtractedField]) -> list[Values]:
             "page_no": f.page_no,
             "box": list(f.box) if f.box is not None else None,
             "reasons": list(f.reasons),
+            "features": dict(f.features),
         }
         for i, f in enumerate(fields)
     ]
@@ -140,6 +141,7 @@ def field_model(row: FieldRow) -> ExtractedField:
             "box": tuple(row.box) if row.box is not None else None,
             "status": row.status,
             "reasons": row.reasons,
+            "features": row.features or {},
         }
     )
 

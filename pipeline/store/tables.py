@@ -163,6 +163,8 @@ class FieldRow(Base):
     page_no: Mapped[int | None] = mapped_column(Integer)
     box: Mapped[list[Any] | None]
     reasons: Mapped[list[Any]]
+    # What the confidence was computed from: with a reviewer's verdict it is labelled calibration data.
+    features: Mapped[dict[str, Any] | None]
 
 
 class RecordRow(Base):
@@ -197,6 +199,11 @@ class QcTaskRow(Base):
     claimed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The review application's lease (pipeline.store.leases): who holds the task until when; a
+    # new token per claim, so a save from an earlier claim is told apart from the current one.
+    lease_token: Mapped[str | None] = mapped_column(String(SHA_LEN))
+    lease_expires_at: Mapped[datetime | None]
+    postponed_until: Mapped[datetime | None]
 
 
 class AuditEventRow(Base):
