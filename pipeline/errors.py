@@ -18,6 +18,8 @@ class ExitCode(IntEnum):
     OCR = 6
     ARCHIVE = 7
     INDEX = 8
+    DELIVERY = 9
+    NOT_ACCEPTED = 10
     CTRL_C = 130
 
 
@@ -97,3 +99,10 @@ class StoreConflictError(StoreError):
     re-derived away); retrying the same call cannot help, reload and decide again."""
 
     retryable = False
+
+
+class DeliveryError(DanganError):
+    """A batch cannot be delivered as it stands (documents still in review, a PDF/A missing or
+    changed since it was catalogued); the message lists every reason."""
+
+    exit_code = ExitCode.DELIVERY

@@ -34,6 +34,11 @@ def archive_prefix(year: int, business_type: str | None, volume: int) -> str:
     return f"{year}-{business_type or UNKNOWN_TYPE}-{volume:03d}"
 
 
+def volume_of(archive_no: str) -> str:
+    """The volume (卷) an archive number belongs to: 年度-业务类型-卷号."""
+    return archive_no.rpartition("-")[0]
+
+
 def next_piece_numbers(prefix: str, existing: Iterable[str], count: int) -> list[str]:
     """`count` new archive numbers after the highest existing piece number under `prefix`."""
     highest = 0

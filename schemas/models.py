@@ -220,6 +220,7 @@ class QcTask(_Model):
     status: Literal["open", "claimed", "done"] = "open"
     claimed_by: str | None = None
     created_at: datetime
+    completed_at: datetime | None = None
 
 
 class AuditEvent(_Model):

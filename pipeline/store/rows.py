@@ -200,6 +200,7 @@ def qc_task_model(row: QcTaskRow) -> QcTask:
             "status": row.status,
             "claimed_by": row.claimed_by,
             "created_at": row.created_at,
+            "completed_at": row.completed_at,
         }
     )
 
