@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.errors import DanganError, ExitCode, MissingDependencyError
+from pipeline.errors import DanganError, DeliveryRejected, ExitCode, MissingDependencyError
 from pipeline.logs import configure_logging
 from pipeline.settings import get_settings
 from review.cli import audit_app, serve, users_app
@@ -151,6 +151,68 @@ def reindex() -> None:
 
     n = reindex_all(get_settings())
     console.print(f"indexed {n} record(s)")
+
+
+@app.command()
+def deliver(
+    batch: Annotated[str, typer.Argument(help="batch id (see the ingest summary)")],
+    out: Annotated[Path, typer.Option(help="new folder for the BagIt package")],
+    vendor: Annotated[str, typer.Option(help="数字化服务机构, recorded as Source-Organization")],
+    contract: Annotated[str, typer.Option(help="合同编号")],
+    fonds: Annotated[str | None, typer.Option(help="全宗号 (default: the batch manifest's fonds_no)")] = None,
+    contact: Annotated[str | None, typer.Option(help="contact person for the delivery")] = None,
+    allow_open_review: Annotated[bool, typer.Option(help="deliver documents still in review (备注 待复核)")] = False,
+) -> None:
+    """Build the delivery package of a batch: PDF/A files, catalogue sheets, METS/PREMIS, QC evidence."""
+    from pipeline.deliver.package import DeliveryOptions, build_package
+    from pipeline.store import open_store
+
+    opts = DeliveryOptions(
+        batch_id=batch,
+        out=out,
+        vendor=vendor,
+        contract=contract,
+        fonds_no=fonds,
+        contact=contact,
+        allow_open_review=allow_open_review,
+    )
+    store = open_store(get_settings().database_url)
+    try:
+        result = build_package(store, opts)
+    finally:
+        store.close()
+    console.print(
+        f"package {result.bag}: {result.records} record(s) in {result.volumes} volume(s), "
+        f"{result.pages} page(s), {result.payload_bytes} bytes"
+    )
+
+
+@app.command()
+def accept(
+    package: Annotated[Path, typer.Argument(help="the delivery package (a BagIt folder)")],
+    report: Annotated[Path | None, typer.Option(help="write the 移交与接收登记表 (xlsx) here")] = None,
+    seed: Annotated[int, typer.Option(help="seed of the random sample drawn for a human check")] = 0,
+    receiver: Annotated[str, typer.Option(help="接收单位经办人")] = "",
+) -> None:
+    """Check a delivery package as the receiving archive does; every problem is listed."""
+    from pipeline.deliver.accept import PROPERTIES, check_package
+    from pipeline.deliver.acceptance_sheet import write_acceptance_sheet
+
+    result = check_package(package, seed=seed)
+    table = Table(title=f"{package}: {result.records} record(s), {result.pages} page(s)")
+    for col in ("检验项目", "结果", "问题数"):
+        table.add_column(col)
+    for prop in PROPERTIES:
+        n = sum(1 for p in result.problems if p.prop == prop)
+        table.add_row(prop, "通过" if n == 0 else "不通过", str(n))
+    console.print(table)
+    for problem in result.problems:
+        err.print(str(problem))
+    if report is not None:
+        write_acceptance_sheet(result, report, receiver=receiver)
+        console.print(f"登记表 written to {report}; sample of {len(result.sample)} record(s) for a human check")
+    if not result.passed:
+        raise DeliveryRejected(f"{package}: not accepted ({len(result.problems)} problem(s))")
 
 
 def main() -> None:

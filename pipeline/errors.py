@@ -106,3 +106,9 @@ class DeliveryError(DanganError):
     changed since it was catalogued); the message lists every reason."""
 
     exit_code = ExitCode.DELIVERY
+
+
+class DeliveryRejected(DanganError):
+    """The acceptance check found problems in a delivery package (each one is printed)."""
+
+    exit_code = ExitCode.NOT_ACCEPTED

@@ -138,7 +138,7 @@ def build_mets(
             attrs["OTHERTYPE"] = "SOFTWARE"
         elif agent.kind == "person":
             attrs["TYPE"] = "INDIVIDUAL"
-        _sub(_sub(hdr, _m("agent"), **attrs), _m("name"), agent.name)
+        _sub(_sub(hdr, _m("agent"), attrib=attrs), _m("name"), agent.name)
 
     for n, h in enumerate(histories, start=1):
         _dublin_core(_wrap(root, "dmdSec", f"dmd-{n}", "DC"), h.row)
@@ -165,7 +165,9 @@ def build_mets(
             ADMID=f"amd-{n}",
             CREATED=h.pdfa_created.isoformat(timespec="seconds"),
         )
-        _sub(f, _m("FLocat"), attrib={"LOCTYPE": "OTHER", "OTHERLOCTYPE": "SYSTEM", f"{{{XLINK}}}href": h.row.file_path})
+        _sub(
+            f, _m("FLocat"), attrib={"LOCTYPE": "OTHER", "OTHERLOCTYPE": "SYSTEM", f"{{{XLINK}}}href": h.row.file_path}
+        )
 
     smap = _sub(root, _m("structMap"), TYPE="logical", LABEL="全宗—年度—险种—业务环节—件")
     top = _sub(smap, _m("div"), TYPE="batch", LABEL=batch_id)
@@ -197,9 +199,7 @@ def mets_schema() -> etree.XMLSchema:
     for imp in root.iterfind(f"{{{_XS}}}import"):
         if imp.get("namespace") == XLINK:
             imp.set("schemaLocation", _XLINK_XSD.as_uri())
-            imp.addnext(
-                etree.Element(f"{{{_XS}}}import", namespace=PREMIS, schemaLocation=_PREMIS_TYPES_XSD.as_uri())
-            )
+            imp.addnext(etree.Element(f"{{{_XS}}}import", namespace=PREMIS, schemaLocation=_PREMIS_TYPES_XSD.as_uri()))
     return etree.XMLSchema(xsd)
 
 

@@ -161,7 +161,7 @@ def _readme(opts: DeliveryOptions, fonds: str, rows: list[DeliveryRow], volumes:
             "结构（BagIt 1.0，SHA-256 清单）：",
             f"  data/{spec.record_path}  每件一个 PDF/A-2b 文件（300 DPI 图像与文字层）",
             f"  data/{spec.catalogue_dir}/  归档文件目录、卷内目录、案卷目录、备考表（xlsx 与 XML），各附数据字典",
-            f"  data/METS.{opts.batch_id}.xml  METS 结构图与每件的 PREMIS 事件（扫描、识别、抽取、复核、更正、生成、校验）",
+            f"  data/METS.{opts.batch_id}.xml  METS 结构图与每件的 PREMIS 事件",
             f"  data/{spec.evidence_dir}/  自检报告、更正记录、抽检记录",
             "",
             "核验方法：校验 BagIt 清单（manifest-sha256.txt、tagmanifest-sha256.txt）后，",
@@ -190,8 +190,9 @@ def build_package(store: CatalogueStore, opts: DeliveryOptions, spec: PackageSpe
     rows = build_rows(
         got.records, got.documents, done, fonds_no=fonds, path_pattern=spec.record_path, pages_of=_page_counter()
     )
+    unfinished = {t.doc_id for t in got.tasks if t.status != "done"}
     for row in rows:
-        if row.doc_id not in done and any(t.doc_id == row.doc_id for t in got.tasks):
+        if row.doc_id in unfinished:
             row.remarks = "；".join(x for x in (row.remarks, "待复核") if x)
     volumes = build_volumes(rows, compiled_on=date.today(), corrections=counts)
 
