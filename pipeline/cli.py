@@ -215,6 +215,25 @@ def accept(
         raise DeliveryRejected(f"{package}: not accepted ({len(result.problems)} problem(s))")
 
 
+@app.command()
+def report(
+    batch: Annotated[str, typer.Argument(help="batch id (see the ingest summary)")],
+    out: Annotated[Path, typer.Option(help="folder for qc-report-<batch>.html and .pdf")] = Path("reports"),
+    pdf: Annotated[bool, typer.Option(help="also print the report to PDF (needs chromium)")] = True,
+) -> None:
+    """The batch QC report: speed, form types, straight-through share, review reasons, confidences, audit sample."""
+    from pipeline.reports.qc_report import write_report
+    from pipeline.store import open_store
+
+    store = open_store(get_settings().database_url)
+    try:
+        written = write_report(store, batch, out, pdf=pdf)
+    finally:
+        store.close()
+    for path in written:
+        console.print(f"wrote {path}")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

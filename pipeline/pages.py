@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
 import cv2
 import numpy as np
@@ -88,4 +89,5 @@ def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, p
         ocr=ocr,
         seconds_ocr=ocr_seconds,
         seconds_total=time.perf_counter() - started,
+        finished_at=datetime.now(UTC),
     )

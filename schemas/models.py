@@ -135,6 +135,7 @@ class PageResult(_Model):
     kind: PageKind = PageKind.FORM
     seconds_ocr: float = 0.0
     seconds_total: float = 0.0
+    finished_at: datetime | None = Field(default=None, description="when the page's work ended (run reports)")
 
 
 class Classification(_Model):
