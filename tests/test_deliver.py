@@ -26,8 +26,8 @@ from pipeline.errors import DeliveryError, ExitCode
 from pipeline.run import ingest_batch
 from pipeline.settings import DecideSettings, Settings
 from pipeline.store import open_store
-from pipeline.synth import generate_batch
 from schemas.models import AuditEvent
+from synth import generate_batch
 
 pytestmark = [pytest.mark.ocr, pytest.mark.slow]
 

@@ -12,7 +12,7 @@ from pipeline.reports.svg_charts import bar_chart, histogram, line_chart
 from pipeline.run import ingest_batch
 from pipeline.settings import DecideSettings, OcrSettings, Settings
 from pipeline.store import open_store
-from pipeline.synth import generate_batch
+from synth import generate_batch
 
 
 @pytest.fixture(scope="module")
