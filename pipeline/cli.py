@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 from pydantic import ValidationError
@@ -232,6 +232,41 @@ def report(
         store.close()
     for path in written:
         console.print(f"wrote {path}")
+
+
+@app.command()
+def backup(
+    to: Annotated[Path, typer.Option(help="backup target folder (one sub-folder per set)")],
+    kind: Annotated[str, typer.Option(help="auto (weekly full, daily incremental), full or incremental")] = "auto",
+) -> None:
+    """Back up the catalogue and the archive files (full or incremental)."""
+    from pipeline.preserve.backup import BackupKind, make_backup
+
+    if kind not in ("auto", "full", "incremental"):
+        raise typer.BadParameter("kind is auto, full or incremental")
+    settings = get_settings()
+    manifest = make_backup(settings.database_url, settings.home / "archive", to, cast(BackupKind, kind))
+    held = sum(1 for f in manifest.files.values() if f.held_by == manifest.name)
+    console.print(f"{manifest.kind} backup {to / manifest.name}: catalogue and {held} of {len(manifest.files)} files")
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Option("--from", help="the backup target folder")],
+    home: Annotated[Path, typer.Option(help="new data folder to restore into (archive/ and the catalogue)")],
+    name: Annotated[str | None, typer.Option("--set", help="backup set name (default: the newest)")] = None,
+) -> None:
+    """Restore archive files and the catalogue copy from a backup, verifying every file's SHA-256."""
+    from pipeline.preserve.backup import backup_sets
+    from pipeline.preserve.backup import restore as do_restore
+
+    sets = {s.name: s for s in backup_sets(source)}
+    chosen = sets.get(name) if name else (list(sets.values())[-1] if sets else None)
+    catalogue = "catalogue.pgdump" if chosen and chosen.catalogue.endswith(".pgdump") else "catalogue.sqlite"
+    result = do_restore(source, home / "archive", home / catalogue, name)
+    console.print(f"restored {result.files} file(s) and {result.catalogue} from {result.backup}")
+    if catalogue.endswith(".pgdump"):
+        console.print(f"load the catalogue with: pg_restore --clean --if-exists -d <database> {result.catalogue}")
 
 
 def main() -> None:
