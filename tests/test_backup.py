@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from pipeline.preserve.backup import BackupManifest, backup_sets, choose_kind, make_backup, restore
 from pipeline.errors import StoreError
+from pipeline.preserve.backup import BackupManifest, backup_sets, choose_kind, make_backup, restore
 from pipeline.store import open_store
 from schemas.models import Batch
 
