@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import bagit
@@ -26,7 +26,8 @@ from pipeline.errors import DeliveryError, ExitCode
 from pipeline.run import ingest_batch
 from pipeline.settings import DecideSettings, Settings
 from pipeline.store import open_store
-from schemas.models import AuditEvent
+from pipeline.store.leases import LeaseStore
+from pipeline.store.review_save import ReviewedField, ReviewSaver
 from synth import generate_batch
 
 pytestmark = [pytest.mark.ocr, pytest.mark.slow]
@@ -51,22 +52,20 @@ def delivered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settin
     try:
         tasks = store.qc_tasks("open")
         assert len(tasks) == 3
-        for t in tasks:
-            store.complete_qc_task(t.task_id, REVIEWER)
-        doc = store.get_document(tasks[0].doc_id)
-        assert doc is not None
-        store.record_audit(
-            AuditEvent(
-                at=datetime(2026, 7, 1, 9, 30, tzinfo=UTC),
-                actor=REVIEWER,
-                action="correction",
-                doc_id=doc.doc_id,
-                field="姓名",
-                old="张三",
-                new="张四",
-                why="户口本复印件",
-            )
-        )
+        leases, saver = LeaseStore(store.engine), ReviewSaver(store.engine)
+        now = datetime.now(UTC)
+        for n in range(len(tasks)):
+            lease = leases.claim_next(REVIEWER, now, timedelta(minutes=10))
+            assert lease is not None
+            doc, version = saver.load(lease.doc_id) or (None, "")
+            assert doc is not None
+            reviewed = []
+            if n == 0:
+                # The first document's name is corrected, as a reviewer would from the household register.
+                pos = next(i for i, f in enumerate(doc.fields) if f.key == "name")
+                reviewed = [ReviewedField(position=pos, value="张四", normalized="张四", evidence="户口本复印件")]
+            saver.save(task_id=lease.task_id, reviewer=REVIEWER, token=lease.token, version=version,
+                       reviewed=reviewed, now=now, client="127.0.0.1")  # fmt: skip
         opts = DeliveryOptions(batch_id=summary.batch_id, out=root / "package", vendor="某数字化公司", contract="HT-1")
         build_package(store, opts)
     finally:
@@ -177,7 +176,7 @@ def test_mets_is_schema_valid_and_every_event_names_its_agent(delivered) -> None
             assert a.findtext("premis:agentVersion", namespaces=NSMAP)
     assert f"person:{REVIEWER}" in agents and f"person:{OPERATOR}" in agents
     correction = next(e for e in events if e.findtext("premis:eventType", namespaces=NSMAP) == "metadata modification")
-    assert "依据户口本复印件" in correction.findtext(".//premis:eventDetail", namespaces=NSMAP)
+    assert "改为'张四'，依据户口本复印件" in correction.findtext(".//premis:eventDetail", namespaces=NSMAP)
 
 
 def test_mets_validation_can_fail(delivered) -> None:
@@ -292,3 +291,16 @@ def test_delivery_refuses_unfinished_review(delivered, tmp_path: Path) -> None:
     finally:
         store.complete_qc_task(reopened.task_id, REVIEWER)
         store.close()
+
+
+def test_qc_evidence_carries_the_correction_and_the_audit_sample(delivered) -> None:
+    package = delivered[2]
+    folder = package / "data" / package_spec().evidence_dir
+    log = load_workbook(folder / "更正记录.xlsx")["更正记录"]
+    rows = list(log.iter_rows(min_row=3, values_only=True))
+    assert len(rows) == 1
+    assert "改为'张四'，依据户口本复印件" in rows[0][-1] and rows[0][6] == REVIEWER
+    report = json.loads((folder / "自检报告.json").read_text(encoding="utf-8"))
+    sample = report["audit_sample"]
+    assert sample["sampled"] == sample["reviewed"] == 3 and sample["without_correction"] == 2
+    assert sample["low"] < sample["precision"] < sample["high"]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel
 
-from schemas.models import AuditEvent, Document, DocumentStatus, QcTask
+from schemas.models import Document, DocumentStatus, QcTask
 
 _Z95 = 1.959964
 
@@ -68,16 +68,6 @@ def wilson(successes: int, n: int, z: float = _Z95) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def is_correction(event: AuditEvent) -> bool:
-    return event.field is not None and (event.old or "") != (event.new or "")
-
-
-def correction_text(event: AuditEvent) -> str:
-    """A correction as the archive's own correction records are written (seed 002)."""
-    basis = f"，依据{event.why}" if event.why else ""
-    return f"{event.at.year}年{event.at.month}月，{event.field}由'{event.old or ''}'改为'{event.new or ''}'{basis}"
 
 
 def audit_sample(tasks: Sequence[QcTask], corrections_per_doc: dict[str, int]) -> SampleEstimate:

@@ -26,13 +26,7 @@ import pikepdf
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.deliver.catalogue_xml import write_catalogue_xml
-from pipeline.deliver.evidence import (
-    CorrectionRow,
-    SampleRow,
-    correction_text,
-    is_correction,
-    self_check,
-)
+from pipeline.deliver.evidence import CorrectionRow, SampleRow, self_check
 from pipeline.deliver.mets import build_mets, unlinked_events, validate_mets
 from pipeline.deliver.provenance import RecordHistory, dangan_agent, organization_agent, record_events
 from pipeline.deliver.rows import DeliveryRow, build_rows, build_volumes
@@ -40,7 +34,9 @@ from pipeline.deliver.sheets import write_workbook
 from pipeline.deliver.spec import PackageSpec, package_spec
 from pipeline.errors import DeliveryError
 from pipeline.store import CatalogueStore
-from schemas.models import ArchiveRecord, AuditEvent, Document, FileStatus, QcTask
+from pipeline.store.review_save import ReviewSaver
+from schemas.models import ArchiveRecord, Document, FileStatus, QcTask
+from schemas.review_work import Correction, CorrectionKind
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +96,7 @@ class _Gathered(BaseModel):
     documents: dict[str, Document]
     records: list[ArchiveRecord]
     tasks: list[QcTask]
-    corrections: dict[str, list[AuditEvent]]
+    corrections: dict[str, list[Correction]]
 
 
 def _gather(store: CatalogueStore, opts: DeliveryOptions) -> _Gathered:
@@ -131,7 +127,10 @@ def _gather(store: CatalogueStore, opts: DeliveryOptions) -> _Gathered:
         shown = "\n  ".join(problems[:50])
         more = f"\n  … and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise DeliveryError(f"batch {opts.batch_id} cannot be delivered ({len(problems)} problem(s)):\n  {shown}{more}")
-    corrections = {doc_id: [e for e in store.audit_events(doc_id=doc_id) if is_correction(e)] for doc_id in documents}
+    corrections: dict[str, list[Correction]] = {doc_id: [] for doc_id in documents}
+    for c in ReviewSaver(store.engine).corrections(opts.batch_id):
+        if c.kind is CorrectionKind.CORRECTED and c.doc_id in corrections:
+            corrections[c.doc_id].append(c)
     return _Gathered(documents=documents, records=records, tasks=tasks, corrections=corrections)
 
 
@@ -291,19 +290,20 @@ def _write_evidence(
     (folder / SELF_CHECK_NAME).write_text(
         json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=2), encoding="utf-8"
     )
+    labels = {d.doc_id: {i: f.label for i, f in enumerate(d.fields)} for d in got.documents.values()}
     corrections = [
         CorrectionRow(
             seq=i,
-            archive_code=code.get(e.doc_id or "", ""),
-            field=e.field or "",
-            old=e.old or "",
-            new=e.new or "",
-            why=e.why or "",
-            actor=e.actor,
-            at=e.at.isoformat(timespec="seconds"),
-            record_text=correction_text(e),
+            archive_code=code.get(c.doc_id, ""),
+            field=labels[c.doc_id].get(c.position, c.key),
+            old=c.old or "",
+            new=c.new or "",
+            why="；".join(x for x in (c.evidence, c.reason) if x),
+            actor=c.actor,
+            at=c.at.isoformat(timespec="seconds"),
+            record_text=c.as_archive_note(labels[c.doc_id].get(c.position, c.key)),
         )
-        for i, e in enumerate((e for events in got.corrections.values() for e in events), start=1)
+        for i, c in enumerate((c for cs in got.corrections.values() for c in cs), start=1)
     ]
     sample = [
         SampleRow(

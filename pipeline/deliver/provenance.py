@@ -16,7 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.deliver.rows import DeliveryRow
-from schemas.models import AuditEvent, Batch, Document, QcTask
+from schemas.models import Batch, Document, QcTask
+from schemas.review_work import Correction
 
 _NAMESPACE = uuid.UUID("5f0f3b8e-2d61-4c47-9a53-3c7f3c1e8a11")
 
@@ -86,7 +87,7 @@ class RecordHistory(BaseModel):
     """(engine, version) of the recognition of the document's pages."""
     pdfa_created: datetime
     review: QcTask | None = None
-    corrections: list[AuditEvent] = []
+    corrections: list[Correction] = []
     fixity_checked: datetime
     fixity_ok: bool
 
@@ -156,11 +157,12 @@ def record_events(h: RecordHistory, vendor: PremisAgent) -> list[PremisEvent]:
             [(person_agent(h.review.claimed_by), "implementer")],
             note="抽检" if h.review.audit_sample else "",
         )
+    labels = {i: f.label for i, f in enumerate(doc.fields)}
     for c in h.corrections:
         add(
             "metadata modification",
             _iso(c.at),
-            f"字段{c.field}由'{c.old or ''}'改为'{c.new or ''}'" + (f"，依据{c.why}" if c.why else ""),
+            c.as_archive_note(labels.get(c.position, c.key)),
             [(person_agent(c.actor), "implementer")],
         )
     add(

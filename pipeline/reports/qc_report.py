@@ -14,12 +14,14 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel
 
-from pipeline.deliver.evidence import SampleEstimate, audit_sample, is_correction
+from pipeline.deliver.evidence import SampleEstimate, audit_sample
 from pipeline.errors import ConfigError
 from pipeline.reports.pdf_print import print_pdf
 from pipeline.reports.svg_charts import bar_chart, histogram, line_chart
 from pipeline.store import CatalogueStore
+from pipeline.store.review_save import ReviewSaver
 from schemas.models import DocumentStatus, FieldStatus, FileStatus
+from schemas.review_work import CorrectionKind
 
 _TEMPLATES = Path(__file__).parent / "templates"
 
@@ -57,7 +59,9 @@ def gather(store: CatalogueStore, batch_id: str) -> QcReportData:
     docs = store.documents(batch_id)
     tasks = [t for t in store.qc_tasks(None) if t.doc_id in {d.doc_id for d in docs}]
     review_docs = {t.doc_id for t in tasks if not t.audit_sample}
-    corrections = {d.doc_id: sum(1 for e in store.audit_events(doc_id=d.doc_id) if is_correction(e)) for d in docs}
+    corrections: Counter[str] = Counter(
+        c.doc_id for c in ReviewSaver(store.engine).corrections(batch_id) if c.kind is CorrectionKind.CORRECTED
+    )
     times = sorted(p.finished_at for p in pages if p.finished_at is not None)
     minutes: list[tuple[str, int]] = []
     rate = None
