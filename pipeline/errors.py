@@ -112,3 +112,9 @@ class DeliveryRejected(DanganError):
     """The acceptance check found problems in a delivery package (each one is printed)."""
 
     exit_code = ExitCode.NOT_ACCEPTED
+
+
+class NotPermittedError(DanganError):
+    """The account may not do this (wrong role, disabled, or the rule needs someone else)."""
+
+    exit_code = ExitCode.BAD_ARGS

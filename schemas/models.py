@@ -210,6 +210,7 @@ class ArchiveRecord(_Model):
     pdfa_path: str | None = None
     file_name: str | None = None
     sha256: str | None = Field(default=None, description="fixity hash of the PDF/A file")
+    destroyed_on: date | None = Field(default=None, description="销毁日期: files removed, the entry kept for ever")
 
 
 class QcTask(_Model):

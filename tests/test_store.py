@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, inspect
 
 from pipeline.errors import StoreConflictError, StoreError
 from pipeline.store import CatalogueStore, mask_url, open_store
-from pipeline.store.migrate import alembic_config
+from pipeline.store.migrate import MIGRATIONS_DIR, alembic_config
 from pipeline.store.tables import Base
 from schemas.models import (
     ArchiveRecord,
@@ -203,7 +203,8 @@ def test_migrations_create_the_schema_the_models_describe(db_url: str) -> None:
         head = ScriptDirectory.from_config(alembic_config()).get_current_head()
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert ctx.get_current_revision() == head == "0003"
+            versions = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("0*.py"))
+            assert head is not None and ctx.get_current_revision() == head == versions[-1][:4], "one linear chain"
             from alembic.autogenerate import compare_metadata
 
             assert compare_metadata(ctx, Base.metadata) == []
