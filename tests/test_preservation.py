@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -10,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipeline.errors import ConfigError, NotPermittedError, StoreConflictError
+from pipeline.errors import ConfigError, ExitCode, NotPermittedError, StoreConflictError
 from pipeline.preserve import destruction
 from pipeline.preserve.destruction_sheet import write_destruction_sheet
 from pipeline.preserve.fixity import run_fixity
@@ -165,3 +168,25 @@ def test_a_later_keep_decision_stops_a_signed_list(home) -> None:
     with pytest.raises(NotPermittedError, match="kept until 2036-01-01"):
         destruction.execute(store, dl.list_id, "dang1", NOW, root)
     assert Path(store.get_record("r0").pdfa_path or "").is_file()
+
+
+def _cli(home_dir: Path, db_url: str, *args: str, password: str = PASSWORD) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DANGAN_HOME": str(home_dir), "DANGAN_DB_URL": db_url, "DANGAN_PASSWORD": password}
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_commands_exit_non_zero_on_a_fixity_problem_and_a_wrong_password(home) -> None:
+    store, root = home
+    url = store.engine.url.render_as_string(hide_password=False)
+    assert _cli(root, url, "fixity").returncode == 0
+    (root / "archive" / "2010" / "r2.pdf").write_bytes(b"changed")
+    failed = _cli(root, url, "fixity")
+    assert failed.returncode == ExitCode.ARCHIVE and "r2.pdf" in failed.stdout + failed.stderr
+    destruction.decide(store, "r0", AppraisalDecision.DESTROY, "到期无保存价值", "dang1", NOW)
+    refused = _cli(root, url, "destroy", "create", "--by", "dang1", "--out", str(root / "x.xlsx"), password="wrong")
+    assert refused.returncode == ExitCode.BAD_ARGS and "wrong user name or password" in refused.stderr
+    made = _cli(root, url, "destroy", "create", "--by", "dang1", "--out", str(root / "x.xlsx"))
+    assert made.returncode == 0, made.stderr
+    assert (root / "x.xlsx").is_file()
