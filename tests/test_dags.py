@@ -128,7 +128,7 @@ def test_dagbag_parses_without_db_queries_or_connections(airflow_home: Path, mon
         event.remove(settings.engine, "before_cursor_execute", record_statement)
 
     assert bag.import_errors == {}
-    assert set(bag.dag_ids) == DAG_IDS
+    assert set(bag.dag_ids) == DAG_IDS | {"dangan_fixity_nightly"}
     assert statements == []
     assert conn_ids == []
 
@@ -293,3 +293,40 @@ def test_retryable_errors_are_left_to_airflows_retries() -> None:
 
     with pytest.raises(StoreError):
         flaky()
+
+
+# ---- preservation -----------------------------------------------------------------------------
+
+
+def test_fixity_dag_fails_loudly_on_a_changed_file(dags: dict[str, Any], dangan_env: Path) -> None:
+    import hashlib
+    from datetime import UTC, datetime
+
+    from schemas.models import ArchiveRecord, Batch, Document, SourceFile
+
+    pdf = dangan_env / "home" / "archive" / "2020" / "r.pdf"
+    pdf.parent.mkdir(parents=True)
+    pdf.write_bytes(b"%PDF record")
+    store = open_store(get_settings().database_url)
+    try:
+        store.upsert_batch(Batch(batch_id="b", root=str(dangan_env), created_at=datetime.now(UTC)))
+        sha = hashlib.sha256(b"%PDF record").hexdigest()
+        store.upsert_source_file(
+            SourceFile(file_id="f", batch_id="b", rel_path="home/archive/2020/r.pdf", size=11, sha256=sha)
+        )
+        store.replace_documents(
+            "b", "f", [Document(doc_id="d", batch_id="b", file_id="f", rel_path="s", first_page=1, last_page=1)]
+        )
+        store.save_record(
+            ArchiveRecord(
+                record_id="r", doc_id="d", archive_no="2020-补缴-001-0001", title="t", pdfa_path=str(pdf), sha256=sha
+            )
+        )
+    finally:
+        store.close()
+    # Seven nights check everything once: the first night takes the files never checked.
+    run = dags["dangan_fixity_nightly"].test()
+    assert str(run.state) == "success", _states(run)
+    pdf.write_bytes(b"%PDF changed")
+    failed = dags["dangan_fixity_nightly"].test()
+    assert str(failed.state) == "failed", _states(failed)

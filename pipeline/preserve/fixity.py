@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from pipeline.deliver.provenance import dangan_agent
+from pipeline.errors import ArchiveError
 from pipeline.store import CatalogueStore
 from pipeline.store.preservation import PreservationStore
 from schemas.preservation import FixityCheck, FixityOutcome
@@ -104,3 +105,19 @@ def run_fixity(catalogue: CatalogueStore, share: float = 1.0) -> FixityReport:
     for p in problems:
         log.error("fixity: %s %s is %s", p.kind, p.path, p.outcome.value)
     return FixityReport(total=len(every), checked=len(checks), ok=len(checks) - len(problems), problems=problems)
+
+
+def nightly_fixity(share: float) -> dict[str, int]:
+    """The nightly task: check a share with the configured catalogue; raise when anything failed."""
+    from pipeline.settings import get_settings
+    from pipeline.store import open_store
+
+    store = open_store(get_settings().database_url)
+    try:
+        report = run_fixity(store, share)
+    finally:
+        store.close()
+    if report.problems:
+        names = ", ".join(f"{p.path} ({p.outcome.value})" for p in report.problems[:20])
+        raise ArchiveError(f"fixity: {len(report.problems)} file(s) failed their check: {names}")
+    return {"total": report.total, "checked": report.checked, "ok": report.ok}
