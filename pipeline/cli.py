@@ -273,6 +273,24 @@ def restore(
         console.print(f"load the catalogue with: pg_restore --clean --if-exists -d <database> {result.catalogue}")
 
 
+@app.command()
+def yearly(
+    year: Annotated[int, typer.Argument(help="the year (by 扫描日期, the day records were received)")],
+    out: Annotated[Path, typer.Option(help="xlsx file to write")] = Path("统计年报表.xlsx"),
+) -> None:
+    """The 统计年报表: records and pages received by category, 险种 and retention; lending; destruction."""
+    from pipeline.reports.yearly import write_yearly, yearly_stats
+    from pipeline.store import open_store
+
+    store = open_store(get_settings().database_url)
+    try:
+        stats = yearly_stats(store, year)
+    finally:
+        store.close()
+    write_yearly(stats, out)
+    console.print(f"{year}: {stats.records} record(s), {stats.pages} page(s) received; written to {out}")
+
+
 def main() -> None:
     try:
         app(standalone_mode=False)

@@ -62,3 +62,26 @@ def test_charts_escape_labels_and_scale_to_the_largest_value() -> None:
     assert 'width="0' not in svg
     assert histogram([0.1, 0.95, 1.0], "置信度", bins=10).count("<rect") == 10
     assert "平均 2.0" in line_chart([("0′", 1), ("1′", 3)], "速度")
+
+
+def test_yearly_statistics_count_what_was_received(ingested, tmp_path: Path) -> None:
+    from datetime import date
+
+    from openpyxl import load_workbook
+
+    from pipeline.reports.yearly import write_yearly, yearly_stats
+
+    settings, _batch_id = ingested
+    store = open_store(settings.database_url)
+    try:
+        stats = yearly_stats(store, date.today().year)
+        records = store.records()
+        assert yearly_stats(store, date.today().year - 1).records == 0
+    finally:
+        store.close()
+    assert stats.records == len(records) >= 3
+    assert sum(n for n, _p in stats.by_retention.values()) == stats.records
+    assert sum(p for _n, p in stats.by_category.values()) == stats.pages >= stats.records
+    ws = load_workbook(write_yearly(stats, tmp_path / "年报.xlsx"))["统计年报表"]
+    cells = {ws.cell(row=r, column=1).value: ws.cell(row=r, column=2).value for r in range(1, ws.max_row + 1)}
+    assert cells["接收档案（件）"] == stats.records and cells["销毁档案（件）"] == 0
