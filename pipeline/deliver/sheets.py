@@ -6,6 +6,7 @@ data dictionary, so a sheet printed or mailed alone still explains its columns.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -33,6 +34,13 @@ def cell_value(row: BaseModel, source: str) -> str | int | float:
     return str(value)
 
 
+def _lines(value: str | int | float, width: int) -> int:
+    """Printed lines a wrapped cell needs: a CJK character takes about two width units."""
+    text = str(value)
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+    return max(1, math.ceil(units / max(1, width - 1)))
+
+
 def _set_up_print(ws: Worksheet, columns: int) -> None:
     ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=1)
     ws.print_title_rows = f"{_TITLE_ROW}:{HEADER_ROW}"
@@ -57,15 +65,25 @@ def write_sheet(ws: Worksheet, sheet: SheetSpec, title: str, rows: Sequence[Base
         c.border = _BORDER
         ws.column_dimensions[get_column_letter(i)].width = col.width
     for r, row in enumerate(rows, start=HEADER_ROW + 1):
+        lines = 1
         for i, col in enumerate(sheet.columns, start=1):
-            c = ws.cell(row=r, column=i, value=cell_value(row, col.source))
+            value = cell_value(row, col.source)
+            if not col.domain:
+                lines = max(lines, _lines(value, col.width))
+            c = ws.cell(row=r, column=i, value=value)
             c.font = Font(name="宋体")
             c.alignment = Alignment(vertical="center", wrap_text=True)
             c.border = _BORDER
             if col.source in {"id_number", "unit_code", "date8", "sha256", "archive_code"}:
                 # Text, so that a spreadsheet never turns an ID number into 1.1E+17 or drops a leading 0.
                 c.number_format = "@"
-    _set_up_print(ws, len(sheet.columns))
+        # Row heights are not computed by every spreadsheet on opening: a printed row must fit its text.
+        ws.row_dimensions[r].height = 15 * lines
+    standard = sum(1 for c in sheet.columns if not c.domain)
+    _set_up_print(ws, standard or len(sheet.columns))
+    if 0 < standard < len(sheet.columns):
+        # On paper the standard's own columns, legible on A4; the domain columns stay in the file.
+        ws.print_area = f"A{_TITLE_ROW}:{get_column_letter(standard)}{max(HEADER_ROW, HEADER_ROW + len(rows))}"
 
 
 def write_dictionary(ws: Worksheet, spec: PackageSpec, sheets: Sequence[SheetSpec]) -> None:
