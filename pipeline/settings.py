@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -62,6 +64,26 @@ class ReviewSettings(BaseModel):
     postpone_minutes: int = Field(default=60, ge=1, description="a postponed task returns to the queue after this")
 
 
+class NightlySettings(BaseModel):
+    """When the counter-scan DAG runs, in the archive's own time; its drop folders are named by that day."""
+
+    timezone: str = Field(default="Asia/Shanghai", description="the archive's time zone (IANA name)")
+    cron: str = Field(default="30 22 * * *", description="when the night's run starts, in that time zone")
+    first_night: date = Field(
+        default=date(2026, 12, 1),
+        description="the first night of service: nights from here on that were missed are caught up",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as e:
+            raise ValueError(f"{value!r} is not a time zone name (e.g. Asia/Shanghai)") from e
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DANGAN_", env_nested_delimiter="__", extra="ignore")
 
@@ -75,6 +97,10 @@ class Settings(BaseSettings):
     ocr: OcrSettings = OcrSettings()
     decide: DecideSettings = DecideSettings()
     review: ReviewSettings = ReviewSettings()
+    nightly: NightlySettings = NightlySettings()
+    retry_delay_seconds: int | None = Field(
+        default=None, ge=1, description="overrides the DAGs' retry delays (the real-stack tests use a few seconds)"
+    )
 
     @property
     def database_url(self) -> str:
