@@ -43,13 +43,26 @@ class ApiError(ConfigError):
 
 
 class AirflowApi:
-    def __init__(self, base_url: str, username: str, password: str, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, username: str, password: str, timeout: float = 60.0) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials = {"username": username, "password": password}
         self._timeout = timeout
         self._token: str | None = None
 
     def _call(self, method: str, path: str, body: Any = None, *, auth: bool = True) -> Any:
+        """One request; a read that timed out or met a server error is asked again (a loaded API server
+        answers late, a restarting one not at all) before the error is raised."""
+        attempts = 4 if method == "GET" else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._request(method, path, body, auth)
+            except ApiError as e:
+                if attempt == attempts or 0 < e.status < 500:
+                    raise
+                time.sleep(2.0 * attempt)
+        raise AssertionError("unreachable")
+
+    def _request(self, method: str, path: str, body: Any, auth: bool) -> Any:
         data = None if body is None else json.dumps(body).encode()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if auth:
