@@ -157,6 +157,7 @@ def _replay_writes(db_url: str, pages: list[dict[str, Any]], rounds: int, worker
 
 
 def _contention(db_url: str, pages: list[dict[str, Any]], workers: int, rounds: int) -> float:
+    # Queue results are small: joining before reading them cannot block on a full pipe.
     """Pages per second the catalogue takes from `workers` simulated workers at once."""
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
@@ -164,9 +165,11 @@ def _contention(db_url: str, pages: list[dict[str, Any]], workers: int, rounds: 
     started = time.perf_counter()
     for p in procs:
         p.start()
-    answers = [out.get(timeout=1800) for _ in procs]
     for p in procs:
         p.join()
+    if any(p.exitcode for p in procs):
+        raise SystemExit(f"a simulated worker failed: exit codes {[p.exitcode for p in procs]}")
+    answers = [out.get(timeout=10) for _ in procs]
     return sum(saved for saved, _s in answers) / (time.perf_counter() - started)
 
 
@@ -192,7 +195,9 @@ def main() -> None:
             finally:
                 store.close()
             pages = len(page_results)
+            print(f"embedded: {pages} pages in {t_e:.1f} s", flush=True)
             airflow = _on_airflow(batch, root, args.engine, f"{tag}_stack")
+            print(f"airflow: {json.dumps(airflow)}", flush=True)
             sim_db = _fresh_db(f"{tag}_sim")
             open_store(sim_db).close()
             chunk = [p.model_dump(mode="json") for p in page_results[:8]]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -71,6 +73,8 @@ REAL_STACK_OVERRIDES = {
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
     "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
     "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+    "DANGAN_RETRY_DELAY_SECONDS": "3",
+    "DANGAN_NIGHTLY__TIMEZONE": "Asia/Shanghai",
 }
 
 
@@ -90,6 +94,9 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, catalogue_proxy: Any
 
     root = tmp_path_factory.mktemp("stack")
     name = f"t{uuid.uuid4().hex[:10]}"
+    # Two nights the nightly DAG has missed: the real-stack test unpauses it and expects both caught up.
+    zone = ZoneInfo(REAL_STACK_OVERRIDES["DANGAN_NIGHTLY__TIMEZONE"])
+    first_night = (datetime.now(zone).date() - timedelta(days=2)).isoformat()
     catalogue = f"postgresql+psycopg://{PG_USER}@127.0.0.1:{catalogue_proxy.port}/{name}_catalogue"
     cfg = StackConfig(
         name=name,
@@ -102,7 +109,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, catalogue_proxy: Any
         pg_host=PG_HOST,
         pg_port=PG_PORT,
         pg_user=PG_USER,
-        overrides={**REAL_STACK_OVERRIDES, "DANGAN_DB_URL": catalogue},
+        overrides={**REAL_STACK_OVERRIDES, "DANGAN_DB_URL": catalogue, "DANGAN_NIGHTLY__FIRST_NIGHT": first_night},
     )
     stack = LocalStack(cfg)
     try:

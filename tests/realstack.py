@@ -82,6 +82,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._down = threading.Event()
         self._closed = threading.Event()
+        self.refused = threading.Event()
         threading.Thread(target=self._accept, daemon=True, name="tcp-proxy").start()
 
     def _accept(self) -> None:
@@ -92,6 +93,7 @@ class TcpProxy:
                 return
             if self._down.is_set():
                 client.close()
+                self.refused.set()
                 continue
             try:
                 upstream = socket.create_connection(self._target, timeout=5)
@@ -119,6 +121,7 @@ class TcpProxy:
                     self._open.discard(s)
 
     def cut(self) -> None:
+        self.refused.clear()
         self._down.set()
         with self._lock:
             sockets = list(self._open)

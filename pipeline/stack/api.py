@@ -122,6 +122,11 @@ class AirflowApi:
         answer = self._call("GET", f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances?limit=1000")
         return [TaskState.model_validate(t) for t in answer["task_instances"]]
 
+    def clear(self, dag_id: str, run_id: str) -> None:
+        """Run every task of a finished run again (what the UI's "Clear" does)."""
+        body = {"dry_run": False, "dag_run_id": run_id, "only_failed": False, "reset_dag_runs": True}
+        self._call("POST", f"/api/v2/dags/{dag_id}/clearTaskInstances", body)
+
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         quoted = urllib.parse.quote(run_id, safe="")
         path = f"/api/v2/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}/xcomEntries/{key}?deserialize=true"
