@@ -96,7 +96,7 @@ class LocalStack:
 
     def _command(self, name: str) -> list[str]:
         if name == "api-server":
-            return [_airflow(), "api-server", "--host", "127.0.0.1", "--port", str(self.cfg.api_port), "-w", "1"]
+            return [_airflow(), "api-server", "--host", "127.0.0.1", "--port", str(self.cfg.api_port), "-w", "2"]
         if name in ("scheduler", "dag-processor"):
             return [_airflow(), name]
         if name.startswith("worker-"):
