@@ -145,10 +145,9 @@ def _replay_writes(db_url: str, pages: list[dict[str, Any]], rounds: int, worker
                 SourceFile(file_id=file_id, batch_id=batch_id, rel_path="sim.pdf", size=1, sha256="0" * 64,
                            page_count=len(results), status=FileStatus.PENDING)
             )  # fmt: skip
-            for page in results:
-                store.save_page(
-                    batch_id, page.model_copy(update={"page": page.page.model_copy(update={"file_id": file_id})})
-                )
+            for no, page in enumerate(results, start=1):
+                ref = page.page.model_copy(update={"file_id": file_id, "page_no": no})
+                store.save_page(batch_id, page.model_copy(update={"page": ref}))
                 saved += 1
             assert len(store.pages(file_id)) == len(results)
         finally:
@@ -157,8 +156,8 @@ def _replay_writes(db_url: str, pages: list[dict[str, Any]], rounds: int, worker
 
 
 def _contention(db_url: str, pages: list[dict[str, Any]], workers: int, rounds: int) -> float:
-    # Queue results are small: joining before reading them cannot block on a full pipe.
     """Pages per second the catalogue takes from `workers` simulated workers at once."""
+    # Queue results are small: joining before reading them cannot block on a full pipe.
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
     procs = [ctx.Process(target=_replay_writes, args=(db_url, pages, rounds, w, out)) for w in range(workers)]
