@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -112,12 +115,20 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory, catalogue_proxy: Any
         overrides={**REAL_STACK_OVERRIDES, "DANGAN_DB_URL": catalogue, "DANGAN_NIGHTLY__FIRST_NIGHT": first_night},
     )
     stack = LocalStack(cfg)
+    # Should this session be killed before its teardown runs, the watchdog takes the stack down.
+    watchdog = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.stack", "watch", "--owner", str(os.getpid()),
+         "--state-dir", str(cfg.state_dir), "--drop-databases"],
+        start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
     try:
         stack.up()
         stack.api().set_paused("dangan_backlog", False)
         yield stack
     finally:
         stack.down(drop_databases=True, grace=5.0)
+        watchdog.terminate()
+        watchdog.wait(timeout=30)
 
 
 # ---- end Airflow real stack ------------------------------------------------------------------

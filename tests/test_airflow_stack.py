@@ -21,7 +21,8 @@ from pipeline.store import open_store
 from schemas.models import FileStatus
 from tests.realstack import catalogue_snapshot
 
-pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.slow]
+# The first test also pays for starting the stack (about a minute on an idle machine, several on a busy one).
+pytestmark = [pytest.mark.airflow, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 BACKLOG = "dangan_backlog"
 RUN_TIMEOUT = 600.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ import typer
 from pipeline.errors import DanganError
 from pipeline.logs import configure_logging
 from pipeline.stack.config import StackConfig
-from pipeline.stack.processes import LocalStack
+from pipeline.stack.processes import LocalStack, alive
 
 app = typer.Typer(
     add_completion=False,
@@ -73,6 +74,21 @@ def status(state_dir: StateDir = DEFAULT_STATE) -> None:
         typer.echo(json.dumps(stack.api().health(), indent=1))
     except DanganError as e:
         typer.echo(f"api-server: {e.message}")
+
+
+@app.command()
+def watch(
+    owner: Annotated[int, typer.Option(help="the process whose end takes the stack down")],
+    state_dir: StateDir = DEFAULT_STATE,
+    drop_databases: Annotated[bool, typer.Option(help="also drop the stack's databases")] = False,
+) -> None:
+    """Wait for `owner` to exit, then take the stack down (a killed test session leaves nothing running)."""
+    path = state_dir.resolve()
+    while not (path / "stack.json").exists():
+        if not alive(owner):
+            return
+        time.sleep(1.0)
+    LocalStack.load(path).watch(owner, drop_databases=drop_databases)
 
 
 @app.command()

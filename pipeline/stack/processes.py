@@ -36,7 +36,7 @@ def _airflow() -> str:
     return str(Path(sys.executable).parent / "airflow")
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -80,7 +80,7 @@ class LocalStack:
         if not path.exists():
             return None
         pid = int(path.read_text().strip())
-        return pid if _alive(pid) else None
+        return pid if alive(pid) else None
 
     @property
     def env(self) -> dict[str, str]:
@@ -144,7 +144,7 @@ class LocalStack:
         while time.monotonic() < deadline:
             if child is not None and child.poll() is not None:
                 break
-            if child is None and not _alive(pid):
+            if child is None and not alive(pid):
                 break
             time.sleep(0.2)
         else:
@@ -269,6 +269,14 @@ class LocalStack:
                 self._reap(name, pid, 10.0)
         for name in names:
             self._pid_file(name).unlink(missing_ok=True)
+
+    def watch(self, owner_pid: int, drop_databases: bool = False, poll: float = 2.0) -> None:
+        """Take the stack down once process `owner_pid` is gone: a test session killed from outside
+        (a timeout, SIGKILL) must not leave a scheduler and workers running for ever."""
+        while alive(owner_pid):
+            time.sleep(poll)
+        log.warning("owner %d is gone: taking the stack in %s down", owner_pid, self.cfg.state_dir)
+        self.down(drop_databases=drop_databases, grace=5.0)
 
     def status(self) -> dict[str, int | None]:
         names = [*CORE, *self.worker_names()]
