@@ -23,9 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import pagegen
 
+from pipeline.ocr.upright import upright_turn
 from pipeline.preprocess import (
     deskew,
-    detect_rotation,
     effective_dpi,
     estimate_skew,
     is_blank,
@@ -63,11 +63,11 @@ def run(pages: int, dpi: float, seed: int) -> dict[str, object]:
         correct["direction"] += int((base in (0, 180)) == (truth in (0, 180)) if horizontal is not None else 0)
 
         t = time.perf_counter()
-        correct["lines (pipeline default)"] += int(detect_rotation(work, "lines") == truth)
+        correct["lines (pipeline default)"] += int(upright_turn(work, "lines") == truth)
         times["lines"].append(time.perf_counter() - t)
 
         t = time.perf_counter()
-        correct["osd_alone"] += int(detect_rotation(work, "osd") == truth)
+        correct["osd_alone"] += int(upright_turn(work, "osd") == truth)
         times["osd"].append(time.perf_counter() - t)
 
         fixed = rotate(work, truth)  # skew is measured on the truly upright page, apart from orientation errors

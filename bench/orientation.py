@@ -3,8 +3,9 @@
     .venv/bin/python bench/orientation.py /tmp/acc40 /tmp/train1001 [--turns] [--osd]
 
 Each argument is a folder with batch/ (and its ground_truth.json), as kept by `bench/accuracy.py --keep`,
-or a folder made by `--generate`. Every non-blank page is read from its original scan, brought to 300 DPI and given to
-`detect_rotation`; with --turns it is also turned by 90, 180 and 270 degrees first (4 cases a page).
+or a folder made by `--generate`. Every non-blank page is read from its original scan, brought to 300 DPI
+and given to `detect_rotation` with the engines' models (pipeline/ocr/upright.py); with --turns it is also
+turned by 90, 180 and 270 degrees first (4 cases a page).
 "Before" is Tesseract OSD alone (`--method osd`), or what a stored run decided when the folder holds
 home/ with its catalogue (each page's PreprocessInfo). Skew residual is |estimated + truth| in
 degrees, estimated on the page as this run turned it upright (pages turned wrong are left out):
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +26,21 @@ import numpy as np
 
 from pipeline.ingest.discover import batch_id_for
 from pipeline.ingest.sources import load_page, probe_file
-from pipeline.preprocess import effective_dpi, estimate_skew, normalize_dpi, orientation, rotate
+from pipeline.ocr.tesseract_engine import osd_rotation
+from pipeline.ocr.upright import classify_lines
+from pipeline.preprocess import effective_dpi, estimate_skew, normalize_dpi, rotate
+from pipeline.preprocess.orientation import UprightMethod, detect_rotation
 from pipeline.settings import Settings
 from pipeline.store import open_store
 from synth import GroundTruth, generate_batch
 
 
-def _count_osd() -> list[int]:
-    calls = [0]
-    real = orientation._osd
-
+def _counted_osd(calls: list[int]) -> Callable[[np.ndarray], int | None]:
     def counted(img: np.ndarray) -> int | None:
         calls[0] += 1
-        return real(img)
+        return osd_rotation(img)
 
-    orientation._osd = counted
-    return calls
+    return counted
 
 
 def _stored_rotations(work: Path) -> dict[tuple[str, int], int]:
@@ -58,8 +59,9 @@ def _stored_rotations(work: Path) -> dict[tuple[str, int], int]:
         store.close()
 
 
-def run(folders: list[Path], turns: bool, method: str) -> dict[str, Any]:
-    calls = _count_osd()
+def run(folders: list[Path], turns: bool, method: UprightMethod) -> dict[str, Any]:
+    calls = [0]
+    osd = _counted_osd(calls)
     cases = right = before_right = before_pages = pages = 0
     seconds: list[float] = []
     residual: list[float] = []
@@ -84,7 +86,7 @@ def run(folders: list[Path], turns: bool, method: str) -> dict[str, Any]:
                     case = rotate(page, extra) if extra else page
                     expected = (upright_turn - extra) % 360
                     started = time.perf_counter()
-                    found = orientation.detect_rotation(case, method)  # type: ignore[arg-type]
+                    found = detect_rotation(case, classify_lines, osd, method)
                     seconds.append(time.perf_counter() - started)
                     cases += 1
                     right += found == expected

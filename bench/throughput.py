@@ -45,7 +45,7 @@ _TIMED: list[tuple[Any, str, str]] = [
     (pipeline.pages, "load_page", "load page"),
     (pipeline.preprocess, "normalize_dpi", "preprocess: dpi"),
     (pipeline.preprocess, "is_blank", "preprocess: blank"),
-    (pipeline.preprocess, "detect_rotation", "preprocess: orientation"),
+    (RapidOcrEngine, "detect_orientation", "preprocess: orientation"),
     (pipeline.preprocess, "rotate", "preprocess: rotate"),
     (pipeline.preprocess, "estimate_skew", "preprocess: skew"),
     (pipeline.preprocess, "deskew", "preprocess: deskew"),

@@ -1,19 +1,11 @@
-"""Text normalisation shared by the classifiers and the extractors."""
+"""What the text classifier sees of a page: its normalised text, top region apart, as character n-grams."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from pipeline.text import normalize_text
 from schemas.models import OcrPage, Word
-
-# Spaces, punctuation and table debris that OCR scatters between characters of a title or label.
-_NOISE = re.compile(r"[\s\u3000:：;；,，.。、_\-—|()（）\[\]【】<>《》\"'“”‘’*/\\]+")
-
-
-def normalize_text(text: str) -> str:
-    """NFKC (full-width digits and letters to ASCII), upper-case, no spaces or punctuation."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", text)).upper()
 
 
 _DIGITS = re.compile(r"[0-9]+")

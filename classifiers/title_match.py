@@ -9,7 +9,7 @@ from typing import ClassVar
 from rapidfuzz import fuzz
 
 from classifiers.base import FormClassifier
-from classifiers.text import normalize_text
+from pipeline.text import normalize_text
 from schemas.models import Classification, OcrPage, Word
 
 # Titles sit in the top part of a form; values lower down often repeat form words (变更, 登记 …).

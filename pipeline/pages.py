@@ -42,7 +42,8 @@ def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, p
     image, tagged_dpi = load_page(ctx.source_path(rel_path), kind, page_no)
     height, width = image.shape[:2]
     dpi = effective_dpi(width, height, tagged_dpi)
-    working, info = preprocess_page(image, dpi)
+    engine = get_engine(ctx.ocr)
+    working, info = preprocess_page(image, dpi, engine)
     working = grey_if_grey(working)
     out = ctx.page_image(file_id, page_no)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -51,7 +52,6 @@ def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, p
     if not cv2.imwrite(str(tmp), working, [cv2.IMWRITE_PNG_COMPRESSION, 1]):
         raise OSError(f"cannot write working image {tmp}")
     tmp.replace(out)
-    engine = get_engine(ctx.ocr)
     ocr_started = time.perf_counter()
     if info.is_blank:
         # Nothing to read on a blank verso; an empty result keeps "recognised once" honest.

@@ -18,8 +18,8 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from classifiers.title_match import TitleMatchClassifier
 from pipeline.barcodes import read_separator_file
 from schemas.models import Classification, OcrPage, PageKind, PageResult, Word
 
@@ -40,6 +40,25 @@ _TOP_MARK = re.compile(
 )
 # 第2页 (共2页) anywhere: a sheet numbered after the first continues the one before.
 _LATER_SHEET = re.compile(r"第(?:[2-9]|[1-9][0-9]|[二三四五六七八九十])页")
+
+
+class TitleHit(Protocol):
+    """The best title on a page: how well it matches (0–100) and whether its form is a 主件 or 附件."""
+
+    @property
+    def score(self) -> float: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+class TitleMatcher(Protocol):
+    """What separation needs of a form classifier (classifiers/title_match.py is the one used): the
+    best-matching title on a page, and the page's form once it opens a document."""
+
+    def best_match(self, page: OcrPage) -> TitleHit | None: ...
+
+    def classify(self, page: OcrPage) -> Classification: ...
 
 
 @dataclass
@@ -79,7 +98,7 @@ def continuation_mark(page: OcrPage) -> str | None:
     return next((w.text for w in page.words if is_continuation_mark(w, page.height)), None)
 
 
-def page_kind(result: PageResult, matcher: TitleMatchClassifier) -> tuple[PageKind, Classification | None]:
+def page_kind(result: PageResult, matcher: TitleMatcher) -> tuple[PageKind, Classification | None]:
     if result.preprocess.is_blank:
         return PageKind.BLANK, None
     if is_separator_sheet(result):
@@ -94,7 +113,7 @@ def page_kind(result: PageResult, matcher: TitleMatchClassifier) -> tuple[PageKi
     return (PageKind.ATTACHMENT if mark is None else PageKind.CONTINUATION), None
 
 
-def separate_pages(results: list[PageResult], matcher: TitleMatchClassifier) -> list[DocumentSpan]:
+def separate_pages(results: list[PageResult], matcher: TitleMatcher) -> list[DocumentSpan]:
     """Documents as contiguous page runs; the first page of a file, or the first after a separator
     sheet, always opens one. Separator sheets are in no span."""
     spans: list[DocumentSpan] = []

@@ -22,6 +22,10 @@ ALLOWED = frozenset({("pipeline/cli.py", "synth", "synth")})
 # types the CLI turns into exit codes. Nothing of the stages, so the generator cannot agree with the
 # extractor by construction.
 SYNTH_MAY_IMPORT = ("schemas", "pipeline.errors")
+# Classification sits above text normalisation, preprocessing, OCR and separation: those take what they
+# need from pipeline/ (pipeline/text.py) or through a protocol (separate.TitleMatcher), and only the
+# step that assembles documents builds the classifiers.
+CLASSIFIER_USERS = frozenset({"pipeline/assemble.py"})
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,16 @@ def test_the_generator_takes_only_the_registry_and_error_types_from_the_product(
             if top in product and not allowed:
                 bad.append(f"{path.relative_to(ROOT)}:{imp.line} imports {imp.module}")
     assert not bad, "the generator reaches into the product:\n" + "\n".join(bad)
+
+
+def test_only_the_assembly_step_reaches_the_classifiers() -> None:
+    users = {
+        path.relative_to(ROOT).as_posix()
+        for path in _modules(("pipeline", "schemas"))
+        for imp in imports_of(path.read_text(encoding="utf-8"), _package_of(path))
+        if imp.module.split(".")[0] == "classifiers"
+    }
+    assert users <= CLASSIFIER_USERS, f"lower stages import the classifiers: {sorted(users - CLASSIFIER_USERS)}"
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,9 @@ from pipeline.ocr import (
     TesseractOcrOptions,
     clear_engine_cache,
     create_engine,
-    detect_orientation,
     get_engine,
     known_kinds,
+    osd_rotation,
 )
 from pipeline.ocr.base import to_grey
 from pipeline.ocr.tesseract_engine import remove_table_lines
@@ -157,7 +157,7 @@ def test_tesseract_reads_a_rendered_line() -> None:
 
 @pytest.mark.ocr
 def test_osd_cannot_tell_a_blank_page() -> None:
-    assert detect_orientation(np.full((800, 600), 255, np.uint8)) is None
+    assert osd_rotation(np.full((800, 600), 255, np.uint8)) is None
 
 
 @pytest.mark.ocr

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Literal
+
 import numpy as np
 import pytest
 from pagegen import FONTS, a4_size, render_form, render_line, rotate_quarter, scanner_noise, skew
 
+from pipeline.ocr import NullOcrEngine, TesseractOcrEngine
+from pipeline.ocr.upright import classify_lines, upright_turn
 from pipeline.preprocess import (
     deskew,
-    detect_rotation,
     effective_dpi,
     estimate_skew,
     is_blank,
@@ -54,21 +58,21 @@ def test_text_line_direction(font_index: int, turn: int) -> None:
 @pytest.mark.parametrize("turn", [0, 180])
 def test_line_classifier_votes_upright_or_upside_down(turn: int) -> None:
     page = skew(render_form(dpi=150, seed=7, font_path=FONTS[-1]), 1.0)
-    vote = upright_vote(rotate_quarter(page, turn))
+    vote = upright_vote(rotate_quarter(page, turn), classify_lines)
     assert vote > 0.5 if turn == 0 else vote < -0.5
 
 
 def test_no_lines_no_vote() -> None:
     w, h = a4_size(100)
     assert line_crops(np.full((h, w, 3), 255, np.uint8)) == []
-    assert upright_vote(np.full((h, w, 3), 255, np.uint8)) == 0.0
+    assert upright_vote(np.full((h, w, 3), 255, np.uint8), classify_lines) == 0.0
 
 
 @pytest.mark.ocr
 @pytest.mark.parametrize("turn", [0, 90, 180, 270])
 def test_orientation_of_rotated_pages(turn: int) -> None:
     page = skew(render_form(dpi=150, seed=turn // 90, font_path=FONTS[turn // 90 % len(FONTS)]), -1.0)
-    assert detect_rotation(rotate_quarter(page, turn)) == (360 - turn) % 360
+    assert upright_turn(rotate_quarter(page, turn)) == (360 - turn) % 360
 
 
 def test_blank_and_text_pages() -> None:
@@ -111,7 +115,7 @@ def test_normalize_dpi_resamples_to_300() -> None:
 def test_preprocess_blank_page_is_flagged_and_left_unturned() -> None:
     w, h = a4_size(150)
     page = scanner_noise(np.full((h, w), 255, np.uint8), seed=5)
-    out, info = preprocess_page(page, 150.0)
+    out, info = preprocess_page(page, 150.0, TesseractOcrEngine())
     assert info.is_blank and info.rotation == 0 and info.upsampled_from_dpi == 150.0
     assert abs(out.shape[0] - 3508) <= 1 and abs(out.shape[1] - 2480) <= 1
 
@@ -121,9 +125,33 @@ def test_preprocess_page_turns_levels_and_upsamples() -> None:
     upright = render_form(dpi=150, seed=4)
     page = rotate_quarter(skew(upright, 2.0), 90)
     before = page.copy()
-    out, info = preprocess_page(page, 150.0)
+    out, info = preprocess_page(page, 150.0, TesseractOcrEngine())
     assert np.array_equal(page, before)
     assert info.rotation == 270 and abs(info.skew_degrees - 2.0) <= 0.3
     assert not info.is_blank and info.upsampled_from_dpi == 150.0
     assert abs(out.shape[0] - 3508) <= 1 and abs(out.shape[1] - 2480) <= 1
     assert abs(estimate_skew(out)) <= 0.3
+
+
+def test_the_null_engine_orients_without_rapidocr_or_tesseract(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_model(*_args: object) -> None:
+        raise AssertionError("the null engine reached for an orientation model")
+
+    monkeypatch.setattr("pipeline.ocr.upright.classify_lines", no_model)
+    monkeypatch.setattr("pipeline.ocr.tesseract_engine.osd_rotation", no_model)
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)
+    page = rotate_quarter(skew(render_form(dpi=100, seed=3), 1.5), 180)
+    _out, info = preprocess_page(page, 100.0, NullOcrEngine())
+    assert info.rotation == 0 and not info.is_blank  # left as scanned: no model tells up from down
+    assert abs(info.skew_degrees) > 0.5  # deskew is geometry and still runs
+
+
+def test_preprocessing_asks_the_engine_which_way_is_up() -> None:
+    class Upside:
+        def detect_orientation(self, image: np.ndarray) -> Literal[180]:
+            return 180
+
+    page = render_form(dpi=100, seed=5)
+    out, info = preprocess_page(page, 100.0, Upside())
+    assert info.rotation == 180
+    assert np.array_equal(out, rotate_quarter(normalize_dpi(page, 100.0)[0], 180))

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
-from classifiers.text import normalize_text
+from pipeline.text import normalize_text
 from schemas.models import OcrPage, Word
 from schemas.registry import Registry
 from schemas.registry_models import FormSpec

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from classifiers.text import normalize_text
+from pipeline.text import normalize_text
 from pipeline.extract import validators as v
 from schemas.models import Document, ExtractedField, FieldStatus
 from schemas.registry import get_registry

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from classifiers.text import normalize_text
+from pipeline.text import normalize_text
 from schemas.models import OcrPage, Word
 
 # Labels printed beside the real ones that must never be read as a value (decoys).

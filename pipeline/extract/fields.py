@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from classifiers.text import normalize_text
+from pipeline.text import normalize_text
 from pipeline.extract import validators as v
 from pipeline.extract.anchors import (
     Anchor,

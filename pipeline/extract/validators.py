@@ -15,7 +15,7 @@ from itertools import product
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-from classifiers.text import normalize_text
+from pipeline.text import normalize_text
 
 # Letters OCR puts where digits were printed (or handwritten).
 _DIGIT_LOOKALIKES = {

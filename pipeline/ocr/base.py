@@ -10,6 +10,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.errors import OcrError
+from pipeline.preprocess.orientation import Rotation
 from pipeline.settings import OcrSettings
 from schemas.models import OcrPage
 
@@ -49,6 +50,13 @@ class OcrEngine(ABC):
         """Words (or, for line-level engines, text lines) with boxes in `image` pixels and confidence 0..1.
 
         `image` is BGR or grey uint8 and is never modified."""
+
+    def detect_orientation(self, image: np.ndarray) -> Rotation:
+        """Clockwise quarter turn that makes `image` (a page before OCR) upright; 0 when it cannot be told.
+
+        Telling up from down takes a model of text, so it is the engine's job. An engine without one
+        leaves the page as scanned."""
+        return 0
 
 
 def check_image(image: np.ndarray) -> None:

@@ -1,4 +1,8 @@
-"""An engine that recognises nothing: for dry runs, layout-only runs and tests of the stages around OCR."""
+"""An engine that recognises nothing: for dry runs, layout-only runs and tests of the stages around OCR.
+
+It has no model of text, so it leaves pages turned as scanned (the base `detect_orientation`) and needs
+neither RapidOCR nor Tesseract.
+"""
 
 from __future__ import annotations
 

@@ -16,6 +16,8 @@ from pydantic import Field
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.ocr.base import OcrEngine, OcrOptions, check_image, clip_box, to_grey
 from pipeline.ocr.digit_boxes import erase_combs
+from pipeline.ocr.upright import upright_turn
+from pipeline.preprocess.orientation import Rotation
 from schemas.models import OcrPage, Word
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,9 @@ class RapidOcrEngine(OcrEngine):
 
     def version(self) -> str:
         return self._version
+
+    def detect_orientation(self, image: np.ndarray) -> Rotation:
+        return upright_turn(image)
 
     def recognize(self, image: np.ndarray) -> OcrPage:
         check_image(image)

@@ -22,6 +22,8 @@ from pydantic import Field
 
 from pipeline.errors import MissingDependencyError, OcrError
 from pipeline.ocr.base import OcrEngine, OcrOptions, check_image, clip_box, to_grey
+from pipeline.ocr.upright import upright_turn
+from pipeline.preprocess.orientation import Rotation
 from pipeline.settings import OcrSettings
 from schemas.models import OcrPage, Word
 
@@ -123,6 +125,9 @@ class TesseractOcrEngine(OcrEngine):
     def version(self) -> str:
         return self._version
 
+    def detect_orientation(self, image: np.ndarray) -> Rotation:
+        return upright_turn(image)
+
     def recognize(self, image: np.ndarray) -> OcrPage:
         check_image(image)
         height, width = image.shape[:2]
@@ -141,7 +146,7 @@ class TesseractOcrEngine(OcrEngine):
         return OcrPage(engine=self.name, engine_version=self._version, width=width, height=height, words=words)
 
 
-def detect_orientation(image: np.ndarray, min_confidence: float = 2.0, timeout: float = 60.0) -> int | None:
+def osd_rotation(image: np.ndarray, min_confidence: float = 2.0, timeout: float = 60.0) -> int | None:
     """Clockwise rotation (0/90/180/270) that makes the page upright, by Tesseract OSD; None when OSD
     cannot tell (blank page, too few characters, or an answer below `min_confidence`)."""
     check_image(image)

@@ -1,23 +1,26 @@
 """Orientation: which quarter turn makes the page upright.
 
-Two cheap tests answer almost every page, and Tesseract OSD (~1-2 s a page) only the rest:
+Two cheap tests answer almost every page, and a whole-page oracle (Tesseract OSD, ~1-2 s a page) only
+the rest:
 
 1. Axis ({0, 180} vs {90, 270}): with ruled lines removed, the page's characters are merged along
    each axis in turn; along the true reading direction they join into long, text-high line blobs.
    On 218 generated pages (/tmp/acc40, /tmp/train1001) this was right on all, the weakest margin
    1.65x, where the old row/column projection test was right on 91.7 % (tables make columns sharp).
-2. Up or down: the largest of those lines are cropped at full resolution and given to RapidOCR's
-   per-line 0/180 classifier (PP-OCR mobile cls, ~40 ms for 12 lines); the confidence-weighted vote
-   decides. Only when a test is unsure does OSD answer (measured: bench/orientation.py).
+2. Up or down: the largest of those lines are cropped at full resolution and given to a 0/180 line
+   classifier (RapidOCR's PP-OCR mobile cls, ~40 ms for 12 lines); the confidence-weighted vote
+   decides. Only when a test is unsure does the oracle answer (measured: bench/orientation.py).
+
+The models are the OCR engine's (`OcrEngine.detect_orientation`, pipeline/ocr/upright.py): this module
+is geometry and the decision, and takes the classifier and the oracle as arguments.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
@@ -28,6 +31,19 @@ log = logging.getLogger(__name__)
 
 Rotation = Literal[0, 90, 180, 270]
 UprightMethod = Literal["lines", "osd"]
+LineClassifier = Callable[[list[np.ndarray]], list[tuple[str, float]]]
+"""A 0/180 text-line classifier: (label "0" or "180", confidence) for each line crop."""
+PageOracle = Callable[[np.ndarray], int | None]
+"""A whole-page orientation oracle (Tesseract OSD): the clockwise turn, None when it cannot tell."""
+
+
+class Orienter(Protocol):
+    """What preprocessing asks which way up a page is: the OCR engine, which holds the models."""
+
+    def detect_orientation(self, image: np.ndarray) -> Rotation:
+        """Clockwise quarter turn that makes `image` upright (0 when it cannot be told)."""
+        ...
+
 
 _ANALYSIS_SIDE = 1000
 _MIN_INK_PIXELS = 300
@@ -117,56 +133,39 @@ def line_crops(img: np.ndarray, max_lines: int = _MAX_LINES) -> list[np.ndarray]
     return crops
 
 
-@lru_cache(maxsize=1)
-def _line_classifier() -> Any:
-    """RapidOCR's 0/180 text-line classifier with one onnxruntime thread, loaded once per process."""
-    import rapidocr_onnxruntime
-    from rapidocr_onnxruntime.ch_ppocr_cls import TextClassifier
-    from rapidocr_onnxruntime.utils import read_yaml
-
-    root = Path(rapidocr_onnxruntime.__file__).parent
-    config = read_yaml(str(root / "config.yaml"))["Cls"]
-    config.update(model_path=str(root / config["model_path"]), intra_op_num_threads=1, inter_op_num_threads=1)
-    return TextClassifier(config)
-
-
-def upright_vote(img: np.ndarray) -> float:
+def upright_vote(img: np.ndarray, classify: LineClassifier) -> float:
     """Mean signed confidence of the line classifier over the page's longest lines, in [-1, 1]:
     positive when they read upright, negative when upside down, 0.0 when there are no lines."""
     crops = line_crops(img)
     if not crops:
         return 0.0
-    _images, results, _elapsed = _line_classifier()(crops)
+    results = classify(crops)
     return float(sum(score if label == "0" else -score for label, score in results) / len(results))
 
 
-def _osd(img: np.ndarray) -> int | None:
-    from pipeline.ocr.tesseract_engine import detect_orientation
-
-    return detect_orientation(img)
-
-
-def detect_rotation(img: np.ndarray, method: UprightMethod = "lines") -> Rotation:
+def detect_rotation(
+    img: np.ndarray, classify: LineClassifier, oracle: PageOracle, method: UprightMethod = "lines"
+) -> Rotation:
     """Clockwise quarter turn that makes the page upright (0 when it cannot be told: blank pages).
 
-    "lines": the axis and 0/180 tests above, OSD only when one of them is unsure. "osd": Tesseract
-    OSD alone (the axis test only when OSD cannot tell), kept for comparison."""
+    "lines": the axis and 0/180 tests above, the oracle only when one of them is unsure. "osd": the
+    oracle alone (the axis test only when it cannot tell), kept for comparison."""
     if method == "osd":
-        turn = _osd(img)
+        turn = oracle(img)
         if turn is not None:
             return _as_rotation(turn)
         return 90 if text_is_horizontal(img) is False else 0
     horizontal = text_is_horizontal(img)
     if horizontal is None:
-        turn = _osd(img)
+        turn = oracle(img)
         if turn is not None:
             log.debug("text axis unclear; OSD says %d", turn)
             return _as_rotation(turn)
         horizontal = axis_scores(img).ratio >= 1.0
     base = 0 if horizontal else 90
-    vote = upright_vote(rotate(img, base) if base else img)
+    vote = upright_vote(rotate(img, base) if base else img, classify)
     if abs(vote) < _VOTE_MARGIN:
-        turn = _osd(img)
+        turn = oracle(img)
         log.debug("line classifier unsure (%.2f); OSD says %s", vote, turn)
         # OSD is trusted only on the axis already established; its axis errors were the common ones
         if turn is not None and (turn - base) % 180 == 0:
