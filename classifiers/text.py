@@ -7,7 +7,6 @@ import re
 from pipeline.text import normalize_text
 from schemas.models import OcrPage, Word
 
-
 _DIGITS = re.compile(r"[0-9]+")
 _LATIN = re.compile(r"[A-Z]+")
 # Titles sit in the top part of a form; their n-grams are marked so the model can weigh them apart

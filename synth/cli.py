@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline.errors import DanganError
-from synth.batch import Profile
 from synth.families import DEFAULT_FAMILY, generator
+from synth.plan import Profile
 
 
 def main_synth(out: Path, docs: int, seed: int, profile: str, family: str = DEFAULT_FAMILY) -> None:

@@ -12,6 +12,7 @@ from synth.fonts import HAND_FONT, TITLE_FONTS, FontRef, fit_size, font
 
 Ink = tuple[int, int, int]
 PEN_INKS: list[Ink] = [(25, 40, 125), (20, 30, 95), (35, 35, 45), (15, 55, 150)]
+SEAL_FOOTERS = ["业务专用章", "", "人事专用章", "财务专用章", ""]  # the line under a seal's star; often none
 
 
 def hand_text(

@@ -16,8 +16,8 @@ from pipeline.assemble import title_classifier
 from pipeline.barcodes import patch_codes, read_separator, read_separator_file
 from pipeline.separate import separate_pages
 from schemas.models import OcrPage, PageKind, PageRef, PageResult, PreprocessInfo, Word
+from synth.attachments import render_id_copy
 from synth.degrade import Mode, draw_params, scan
-from synth.layout import render_id_copy
 from synth.separator import SeparatorSymbol, render_separator
 from synth.values import make_case
 

@@ -19,8 +19,8 @@ from stdnum.cn import ric, uscc
 
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
 from synth import FormSource, GroundTruth, generate_batch, main_synth
-from synth.batch import SynthOutputError, plan_batch, registry_source
 from synth.degrade import Rotation, draw_params, scan
+from synth.plan import SynthOutputError, plan_batch, registry_source
 from synth.truth import GENERATOR_VERSION, TRUTH_FILE
 from synth.values import credit_code, format_date, make_case
 

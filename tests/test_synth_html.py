@@ -20,7 +20,6 @@ from pipeline.errors import DanganError
 from schemas.registry import get_registry
 from schemas.registry_models import FieldKind
 from synth import GroundTruth
-from synth.batch import FormSource, registry_source
 from synth.batch import generate_batch as pillow_batch
 from synth.families import FAMILIES, generator
 from synth.html import GENERATOR_VERSION, generate_batch
@@ -32,6 +31,7 @@ from synth.html.people import html_case
 from synth.html.render import CharBox, char_boxes, print_pdf
 from synth.html.sheet import document
 from synth.html.style import draw_style
+from synth.plan import FormSource, registry_source
 from synth.truth import TRUTH_FILE
 from synth.values import FieldValue, make_case
 

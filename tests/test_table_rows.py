@@ -210,7 +210,7 @@ def test_rows_of_a_generated_form_survive_real_ocr(tmp_path: Path) -> None:
     from pipeline.run import ingest_batch
     from pipeline.settings import Settings
     from pipeline.store import open_store
-    from synth.batch import FormSource, generate_batch
+    from synth import FormSource, generate_batch
 
     batch = tmp_path / "batch"
     truth = generate_batch(batch, 1, 31, "counter", source=FormSource((FORM,), {}), workers=1)
@@ -309,7 +309,7 @@ def test_rows_on_a_generated_continuation_sheet_survive_real_ocr(tmp_path: Path,
     from pipeline.run import ingest_batch
     from pipeline.settings import Settings
     from pipeline.store import open_store
-    from synth.batch import FormSource, generate_batch
+    from synth import FormSource, generate_batch
 
     batch = tmp_path / "batch"
     truth = generate_batch(batch, 1, seed, "counter", source=FormSource((FORM,), {}), workers=1, continuation_share=1.0)

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.text import normalize_text
 from pipeline.extract import validators as v
+from pipeline.text import normalize_text
 from schemas.models import Document, ExtractedField, FieldStatus
 from schemas.registry import get_registry
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec

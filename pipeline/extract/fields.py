@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from pipeline.text import normalize_text
 from pipeline.extract import validators as v
 from pipeline.extract.anchors import (
     Anchor,
@@ -21,6 +20,7 @@ from pipeline.extract.anchors import (
     value_below,
     value_right,
 )
+from pipeline.text import normalize_text
 from schemas.models import ExtractedField, FieldStatus, OcrPage
 from schemas.registry import get_registry
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from schemas.registry_models import FormSpec
-from synth.batch import REGION_PREFIXES, FormSource, SynthOutputError, registry_source
+from synth.batch import REGION_PREFIXES
 from synth.degrade import ScanParams, draw_params
 from synth.html.attachments import id_copy_page, letter_page, separator_page
 from synth.html.entries import fill
@@ -32,6 +32,7 @@ from synth.html.scan import SHEETS_PER_PRINT, FileJob, PageJob, render_file
 from synth.html.sheet import document
 from synth.html.style import draw_style
 from synth.html.table_html import continuation_page, person_table, table_html
+from synth.plan import FormSource, SynthOutputError, registry_source
 from synth.truth import TRUTH_FILE, DocumentTruth, GroundTruth, PageTruth, SeparatorTruth
 
 log = logging.getLogger(__name__)

@@ -1,25 +1,19 @@
-"""Drawing clean A4 pages: ruled table forms and the continuation sheets (续表) of their person tables,
-ID-card copies, certificates and blank versos.
-
-Pages are drawn straight at their scan resolution (no resampling later), in RGB because seals are red.
-Scanner effects are added afterwards by `synth.degrade`.
-"""
+"""Ruled table forms filled in by hand, and the continuation sheets (续表) of their person tables."""
 
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
 
-from PIL import Image, ImageDraw, ImageFont, ImageOps
+from PIL import Image
 
 from schemas.registry_models import FieldKind, FieldSpec
-from synth.fonts import HAND_FONT, PRINT_FONTS, SANS_FONT, TITLE_FONTS, FontRef, fit_size, font, pt_to_px
-from synth.marks import PEN_INKS, Ink, hand_text, seal_mask, signature, stamp
+from synth.fonts import PRINT_FONTS, TITLE_FONTS, FontRef, fit_size, font
+from synth.marks import PEN_INKS, SEAL_FOOTERS, Ink, hand_text, seal_mask, signature, stamp
+from synth.sheet import Sheet, write_value
 from synth.values import Case, FieldValue, format_date
 
-A4_MM = (210.0, 297.0)
 _FULL_WIDTH_KEYS = {"id_number", "unit_name", "unit_code", "address"}
-_SEAL_FOOTERS = ["业务专用章", "", "人事专用章", "财务专用章", ""]
 _FOOTNOTES = [
     "注：本表一式两份，单位和社会保险经办机构各存一份。",
     "注：请用黑色或蓝色钢笔、签字笔填写，字迹清楚。",
@@ -69,32 +63,6 @@ class ContinuationMarks:
     header: bool  # the table's column header is printed again
 
 
-class _Page:
-    def __init__(self, dpi: int) -> None:
-        self.dpi = dpi
-        self.img = Image.new("RGB", (self.px(A4_MM[0]), self.px(A4_MM[1])), (255, 255, 255))
-        self.draw = ImageDraw.Draw(self.img)
-
-    def px(self, mm: float) -> int:
-        return round(mm * self.dpi / 25.4)
-
-    def pt(self, points: float) -> int:
-        return pt_to_px(points, self.dpi)
-
-    def text_fit(
-        self,
-        xy: tuple[float, float],
-        text: str,
-        ref: FontRef,
-        size_pt: float,
-        max_w: float,
-        ink: Ink,
-        anchor: str = "la",
-    ) -> None:
-        size = fit_size(ref, text, self.pt(size_pt), max_w)
-        self.draw.text(xy, text, font=font(ref, size), fill=ink, anchor=anchor)
-
-
 def _is_full_width(f: FilledField) -> bool:
     if f.spec.key in _FULL_WIDTH_KEYS or f.spec.kind in (FieldKind.ID_NUMBER, FieldKind.UNIT_CODE):
         return True
@@ -121,53 +89,8 @@ def _rows(fields: list[FilledField]) -> list[list[FilledField]]:
     return rows
 
 
-def _boxed_id(
-    page: _Page,
-    cell: tuple[float, float, float, float],
-    digits: str,
-    pen: Ink,
-    line: Ink,
-    rng: random.Random,
-    hand_px: int,
-) -> None:
-    """An ID written one digit per printed box, as many registration forms ask for."""
-    x0, y0, x1, y1 = cell
-    pad = page.px(1.5)
-    box_w = min(page.px(6.5), (x1 - x0 - 2 * pad) / 18)
-    box_h = min(y1 - y0 - 2 * pad, box_w * 1.25)
-    top = (y0 + y1 - box_h) / 2
-    size = min(hand_px, round(box_h * 0.8))
-    for i, ch in enumerate(digits):
-        bx = x0 + pad + i * box_w
-        page.draw.rectangle((bx, top, bx + box_w, top + box_h), outline=line, width=max(1, page.dpi // 200))
-        hand_text(page.draw, (bx + box_w * rng.uniform(0.15, 0.3), top + box_h * 0.05), ch, size, pen, rng)
-
-
-def _value(
-    page: _Page,
-    cell: tuple[float, float, float, float],
-    value: FieldValue,
-    pen: Ink,
-    line: Ink,
-    rng: random.Random,
-    hand_px: int,
-) -> tuple[float, float]:
-    """Write a value into its cell; returns where its text ends (for placing a seal over it)."""
-    x0, y0, x1, y1 = cell
-    if value.boxed:
-        _boxed_id(page, cell, value.printed, pen, line, rng, hand_px)
-        return x1, (y0 + y1) / 2
-    pad = page.px(rng.uniform(1.5, 4.0))
-    size = fit_size(HAND_FONT, value.printed, hand_px, x1 - x0 - 2 * pad)
-    top = (y0 + y1) / 2 - size * 0.6 + rng.uniform(-0.1, 0.1) * size
-    text_w = font(HAND_FONT, size).getlength(value.printed)
-    left = x0 + pad if rng.random() < 0.6 else max(x0 + pad, (x0 + x1 - text_w) / 2)
-    used = hand_text(page.draw, (left, top), value.printed, size, pen, rng, max_width=x1 - left - pad / 2)
-    return left + used, (y0 + y1) / 2
-
-
 def _person_table(
-    page: _Page,
+    page: Sheet,
     table: PersonTable,
     rows: range,
     top: float,
@@ -198,7 +121,7 @@ def _person_table(
                 if key == "seq":
                     value = FieldValue(str(index + 1), str(index + 1))
                 if value is not None:
-                    _value(page, cell, value, pen, line, rng, hand_px)
+                    write_value(page, cell, value, pen, line, rng, hand_px)
         for x in edges[1:-1]:
             page.draw.line((x, y, x, y + row_h), fill=line, width=thin)
         y += row_h
@@ -217,7 +140,7 @@ def render_form(
 ) -> tuple[Image.Image, SheetStyle]:
     """A printed table form, filled in by hand, signed and (often) sealed; `table` lists people below the
     fields and `footer` (第1页 共2页) is printed at the foot. Returns the page and how it was printed."""
-    page = _Page(dpi)
+    page = Sheet(dpi)
     draw = page.draw
     grey = rng.randint(20, 60)
     line: Ink = (grey, grey, grey)
@@ -289,7 +212,7 @@ def render_form(
                 anchor="mm",
             )
             if f.value is not None:
-                end = _value(page, (x0 + lw, y, x0 + seg, y + row_h), f.value, pen, line, rng, hand_px)
+                end = write_value(page, (x0 + lw, y, x0 + seg, y + row_h), f.value, pen, line, rng, hand_px)
                 if f.spec.key == "unit_name":
                     seal_at = end
         y += row_h
@@ -336,7 +259,7 @@ def render_form(
         if seal_at is None or rng.random() < 0.5:
             seal_at = (half + width / 4 + page.px(rng.uniform(-15, 15)), y - sign_h / 2 + page.px(rng.uniform(-8, 8)))
         holder = case.unit.name if rng.random() < 0.65 else f"{case.person.province}社会保险事业管理局"
-        mask = seal_mask(holder, rng.choice(_SEAL_FOOTERS), page.px(rng.uniform(38, 42)), rng)
+        mask = seal_mask(holder, rng.choice(SEAL_FOOTERS), page.px(rng.uniform(38, 42)), rng)
         stamp(page.img, mask, (seal_at[0] + page.px(rng.uniform(-10, 5)), seal_at[1]), rng)
     if footer is not None:
         _page_footer(page, footer, label_ref, line)
@@ -344,7 +267,7 @@ def render_form(
     return page.img, style
 
 
-def _page_footer(page: _Page, text: str, ref: FontRef, ink: Ink) -> None:
+def _page_footer(page: Sheet, text: str, ref: FontRef, ink: Ink) -> None:
     page.draw.text(
         (page.img.width / 2, page.img.height - page.px(14)), text, font=font(ref, page.pt(10)), fill=ink, anchor="mb"
     )
@@ -361,7 +284,7 @@ def render_continuation(
     """A continuation sheet (续表) of a form's person table: the same ruling and pen as the first sheet,
     rows `rows` of `table` (numbered on from the first sheet), the marks that say it continues, and a
     remarks row at the foot on some sheets."""
-    page = _Page(dpi)
+    page = Sheet(dpi)
     draw = page.draw
     # another sheet, laid on the platen a little differently from the first
     margin = page.px(style.margin_mm + rng.uniform(-3.0, 3.0))
@@ -399,144 +322,4 @@ def render_continuation(
     draw.rectangle((margin, top, margin + width, y), outline=style.line, width=thin * 2 + 1)
     if marks.page_footer is not None:
         _page_footer(page, marks.page_footer, style.label_ref, style.line)
-    return page.img
-
-
-def render_id_copy(case: Case, rng: random.Random, dpi: int) -> Image.Image:
-    """A photocopy of both sides of a resident ID card, as pasted behind registration forms."""
-    page = _Page(dpi)
-    draw = page.draw
-    p = case.person
-    scale = rng.uniform(1.0, 1.4)
-    cw, ch = page.px(85.6 * scale), page.px(54 * scale)
-    x = (page.img.width - cw) / 2 + page.px(rng.uniform(-15, 15))
-    ink: Ink = (40, 40, 40)
-    f_lbl = font(SANS_FONT, page.pt(7 * scale))
-    f_val = font(PRINT_FONTS[0], page.pt(8.5 * scale))
-    for side, y in (("front", page.px(rng.uniform(25, 45))), ("back", page.px(rng.uniform(150, 175)))):
-        draw.rounded_rectangle(
-            (x, y, x + cw, y + ch),
-            radius=page.px(3 * scale),
-            fill=(222, 222, 222),
-            outline=(90, 90, 90),
-            width=max(1, dpi // 150),
-        )
-        pad = page.px(6 * scale)
-        if side == "front":
-            lines = [
-                ("姓名", p.name),
-                ("性别", f"{p.sex}      民族  {p.ethnicity.removesuffix('族')}"),
-                ("出生", format_date(p.birth_date, "cn")),
-                ("住址", p.address[:11]),
-                ("", p.address[11:22]),
-            ]
-            ly = y + pad
-            for lbl, val in lines:
-                draw.text((x + pad, ly), lbl, font=f_lbl, fill=(70, 70, 70))
-                draw.text((x + pad + page.px(12 * scale), ly - page.px(0.5)), val, font=f_val, fill=ink)
-                ly += page.px(7.5 * scale)
-            draw.text((x + pad, y + ch - pad - page.px(2)), "公民身份号码", font=f_lbl, fill=(70, 70, 70))
-            draw.text(
-                (x + pad + page.px(20 * scale), y + ch - pad - page.px(3)),
-                p.id_number,
-                font=font(SANS_FONT, page.pt(10 * scale)),
-                fill=ink,
-            )
-            photo = (x + cw - page.px(30 * scale), y + pad, x + cw - pad, y + pad + page.px(32 * scale))
-            draw.rectangle(photo, fill=(185, 185, 185))
-            px0, py0, px1, py1 = photo
-            draw.ellipse(
-                (
-                    px0 + (px1 - px0) * 0.28,
-                    py0 + (py1 - py0) * 0.12,
-                    px1 - (px1 - px0) * 0.28,
-                    py0 + (py1 - py0) * 0.55,
-                ),
-                fill=(95, 95, 95),
-            )
-            draw.ellipse(
-                (px0 + (px1 - px0) * 0.1, py0 + (py1 - py0) * 0.6, px1 - (px1 - px0) * 0.1, py1 + (py1 - py0) * 0.4),
-                fill=(95, 95, 95),
-            )
-            draw.rectangle((px0, py1, px1, py1 + (py1 - py0) * 0.5), fill=(222, 222, 222))
-        else:
-            draw.text(
-                (x + cw / 2, y + ch * 0.3),
-                "中华人民共和国",
-                font=font(TITLE_FONTS[0], page.pt(13 * scale)),
-                fill=ink,
-                anchor="mm",
-            )
-            draw.text(
-                (x + cw / 2, y + ch * 0.5),
-                "居民身份证",
-                font=font(TITLE_FONTS[0], page.pt(17 * scale)),
-                fill=ink,
-                anchor="mm",
-            )
-            issued = case.form_date.replace(year=max(case.form_date.year - rng.randint(0, 8), 2000), day=1)
-            expires = issued.replace(year=issued.year + 20)
-            draw.text((x + pad, y + ch * 0.7), f"签发机关  {p.province}公安局", font=f_lbl, fill=ink)
-            draw.text((x + pad, y + ch * 0.83), f"有效期限  {issued:%Y.%m.%d}-{expires:%Y.%m.%d}", font=f_lbl, fill=ink)
-    if rng.random() < 0.5:
-        pen = rng.choice(PEN_INKS)
-        note_y = page.px(rng.uniform(235, 255))
-        used = hand_text(
-            draw, (page.px(40), note_y), rng.choice(["此复印件与原件一致", "仅供社保业务使用"]), page.pt(15), pen, rng
-        )
-        signature(draw, (page.px(45) + used, note_y - page.px(4), page.px(180), note_y + page.px(12)), pen, rng, dpi)
-    return page.img
-
-
-def _wrap(text: str, f: ImageFont.FreeTypeFont, max_w: float) -> list[str]:
-    """Greedy line breaking by measured width (digits are narrower than Han characters)."""
-    lines, current = [], ""
-    for ch in text:
-        if current and f.getlength(current + ch) > max_w and ch not in "，。、；：）":
-            lines.append(current)
-            current = ""
-        current += ch
-    return [*lines, current] if current else lines
-
-
-def render_certificate(title: str, case: Case, rng: random.Random, dpi: int) -> Image.Image:
-    """A typed certificate or letter (证明, 合同 …) about the same person, signed off by the unit."""
-    page = _Page(dpi)
-    draw = page.draw
-    p = case.person
-    ref = rng.choice(PRINT_FONTS)
-    ink: Ink = (30, 30, 30)
-    margin = page.px(rng.uniform(25, 32))
-    width = page.img.width - 2 * margin
-    y: float = page.px(rng.uniform(30, 45))
-    tsize = fit_size(TITLE_FONTS[1], title, page.pt(20), width)
-    draw.text((page.img.width / 2, y), title, font=font(TITLE_FONTS[1], tsize), fill=ink, anchor="mt")
-    y += tsize * 2.5
-    since = format_date(case.work_start_date, "cn")
-    body = (
-        f"兹证明{p.name}，{p.sex}，公民身份号码{p.id_number}，自{since}起在{case.unit.name}工作。"
-        f"该同志在我单位工作期间，按规定参加社会保险并足额缴纳社会保险费。"
-        f"现因办理社会保险相关业务需要，特此证明。"
-    )
-    size = page.pt(rng.uniform(12, 14))
-    f = font(ref, size)
-    for i, text in enumerate(_wrap("　　" + body, f, width)):
-        draw.text((margin, y + i * size * 1.9), text, font=f, fill=ink)
-    y_end = page.px(rng.uniform(200, 225))
-    right = margin + width
-    draw.text((right, y_end), case.unit.name, font=f, fill=ink, anchor="ra")
-    draw.text((right, y_end + size * 2), format_date(case.form_date, "cn"), font=f, fill=ink, anchor="ra")
-    if rng.random() < 0.8:
-        mask = seal_mask(case.unit.name, rng.choice(_SEAL_FOOTERS), page.px(rng.uniform(38, 42)), rng)
-        stamp(page.img, mask, (right - page.px(rng.uniform(15, 30)), y_end + size), rng)
-    return page.img
-
-
-def render_blank(dpi: int, show_through: Image.Image | None, rng: random.Random) -> Image.Image:
-    """An empty verso; paper thin enough lets the other side's print show through, mirrored and faint."""
-    page = _Page(dpi)
-    if show_through is not None and rng.random() < 0.5:
-        ghost = ImageOps.mirror(show_through.convert("L")).resize(page.img.size)
-        faint = ghost.point(lambda v: 255 - (255 - v) * 4 // 100)
-        return Image.merge("RGB", (faint, faint, faint))
     return page.img
