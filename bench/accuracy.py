@@ -23,15 +23,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.assemble import assemble_file
-from pipeline.context import RunContext
-from pipeline.ingest.discover import batch_id_for
 from pipeline.run import ingest_batch
 from pipeline.settings import Settings
 from pipeline.store import open_store
-from schemas.models import Document, DocumentStatus, FieldStatus, FileStatus
+from schemas.models import Document, DocumentStatus, FieldStatus
 from synth import GroundTruth
 from synth.families import DEFAULT_FAMILY, FAMILIES, generate
+from training.calibration_samples import reassemble_batch
 
 
 def _norm(value: str | None) -> str:
@@ -171,21 +169,9 @@ def reassemble(work: Path) -> dict[str, Any]:
 
     No recognition: iterating on the later stages costs seconds instead of minutes.
     """
-    batch_dir, home = work / "batch", work / "home"
-    truth = GroundTruth.model_validate_json((batch_dir / "ground_truth.json").read_text(encoding="utf-8"))
-    settings = Settings(home=home)
-    store = open_store(settings.database_url)
-    try:
-        batch_id = batch_id_for(batch_dir)
-        ctx = RunContext.create(settings, batch_id, batch_dir)
-        docs: list[Document] = []
-        for source in store.source_files(batch_id):
-            if source.status is FileStatus.DONE:
-                docs.extend(assemble_file(ctx, source, store.pages(source.file_id)))
-    finally:
-        store.close()
-    result = evaluate(truth, docs)
-    result.update(seed=truth.seed, reassembled=True)
+    stored = reassemble_batch(work)
+    result = evaluate(stored.truth, stored.documents)
+    result.update(seed=stored.truth.seed, reassembled=True)
     return result
 
 

@@ -42,10 +42,12 @@ def same_value(got: str | None, want: str | None) -> bool:
     return want is not None and (got or "").strip().upper() == want.strip().upper()
 
 
-def reassemble_batch(work: Path, decide: DecideSettings) -> StoredBatch:
+def reassemble_batch(work: Path, decide: DecideSettings | None = None) -> StoredBatch:
+    """Separation, classification, extraction and decision again over the pages a kept run stored
+    (`bench/accuracy.py --keep`), with `decide` (default: the settings' own); no recognition."""
     batch_dir = work / "batch"
     truth = GroundTruth.model_validate_json((batch_dir / "ground_truth.json").read_text(encoding="utf-8"))
-    settings = Settings(home=work / "home", decide=decide)
+    settings = Settings(home=work / "home") if decide is None else Settings(home=work / "home", decide=decide)
     store = open_store(settings.database_url)
     try:
         batch_id = batch_id_for(batch_dir)
