@@ -9,6 +9,7 @@ from typing import Annotated, cast
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import DanganError, DeliveryRejected, ExitCode, MissingDependencyError
@@ -295,10 +296,11 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except DanganError as e:
-        err.print(f"[red]error:[/red] {e.message}")
+        # escaped: messages hold paths and extras in brackets (.[synth]) that rich would read as markup
+        err.print(f"[red]error:[/red] {escape(e.message)}")
         sys.exit(int(e.exit_code))
     except ValidationError as e:
-        err.print(f"[red]configuration error:[/red] {e}")
+        err.print(f"[red]configuration error:[/red] {escape(str(e))}")
         sys.exit(int(ExitCode.CONFIG))
     except (typer.Exit, typer.Abort) as e:
         sys.exit(getattr(e, "exit_code", 1))

@@ -8,10 +8,14 @@ tree, imports inside functions included, so a lazy import cannot hide. The one e
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from pipeline.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ("pipeline", "classifiers", "schemas", "review", "dags")
@@ -149,3 +153,17 @@ def test_a_runtime_module_that_imports_a_tool_is_reported(tmp_path: Path, monkey
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     assert tool_imports(tmp_path / "pipeline" / "fake.py") == ["pipeline/fake.py:2 imports training in fit()"]
     assert tool_imports(tmp_path / "pipeline" / "cli.py") == ["pipeline/cli.py:4 imports synth in other()"]
+
+
+def test_dangan_synth_says_how_to_get_the_generator_when_it_is_missing(tmp_path: Path) -> None:
+    # An installed wheel has no synth package: the command names what is missing and how to get it.
+    code = (
+        "import sys; sys.modules['synth'] = None; "
+        f"sys.argv = ['dangan', 'synth', '--out', {str(tmp_path / 'batch')!r}, '--docs', '1']; "
+        "from pipeline.cli import main; main()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == int(ExitCode.MISSING_DEPENDENCY), done.stderr
+    message = " ".join(done.stderr.split())
+    assert "`synth` package of the source tree" in message and "pip install -e '.[synth]'" in message
+    assert not (tmp_path / "batch").exists()
