@@ -167,3 +167,17 @@ def test_dangan_synth_says_how_to_get_the_generator_when_it_is_missing(tmp_path:
     message = " ".join(done.stderr.split())
     assert "`synth` package of the source tree" in message and "pip install -e '.[synth]'" in message
     assert not (tmp_path / "batch").exists()
+
+
+MAX_MODULE_LINES = 500
+
+
+def test_no_module_is_over_500_lines() -> None:
+    # Small modules with one job each (STYLE.md); a longer one is a sign it does two.
+    packages = (*RUNTIME, *sorted(TOOLS))
+    long = [
+        f"{path.relative_to(ROOT)}: {n} lines"
+        for path in _modules(packages)
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    ]
+    assert not long, "split these modules:\n" + "\n".join(long)
