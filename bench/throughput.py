@@ -51,10 +51,10 @@ _TIMED: list[tuple[Any, str, str]] = [
     (pipeline.preprocess, "deskew", "preprocess: deskew"),
     (pipeline.pages.cv2, "imwrite", "write working png"),
     (RapidOcrEngine, "recognize", "ocr (engine)"),
-    (pipeline.steps, "save_page_outcome", "catalogue: save page"),
-    (pipeline.steps, "run_assemble", "assemble (separate, classify, extract, decide)"),
+    (pipeline.steps.RecognisePages, "save", "catalogue: save page"),
+    (pipeline.steps, "assemble_file", "assemble (separate, classify, extract, decide)"),
     (pipeline.steps, "number_records", "number records"),
-    (pipeline.steps, "run_archive", "pdf/a"),
+    (pipeline.steps, "archive_document", "pdf/a"),
     (pipeline.steps, "index_batch", "index"),
     (pipeline.steps, "queue_reviews", "queue reviews"),
 ]

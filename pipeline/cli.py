@@ -152,7 +152,7 @@ def export(
 @app.command()
 def reindex() -> None:
     """Rebuild the search index from the catalogue (the source of truth)."""
-    from pipeline.steps import reindex_all
+    from pipeline.search.catalogue_docs import reindex_all
 
     n = reindex_all(get_settings())
     console.print(f"indexed {n} record(s)")

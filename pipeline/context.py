@@ -36,8 +36,9 @@ class RunContext(BaseModel):
     def page_image(self, file_id: str, page_no: int) -> Path:
         return self.home / "work" / self.batch_id / file_id / f"{page_no:06d}_pp.png"
 
-    def document_pdf(self, doc_id: str) -> Path:
-        return self.home / "work" / self.batch_id / "documents" / f"{doc_id}.pdf"
+    @property
+    def archive_root(self) -> Path:
+        return self.home / "archive"
 
     def archive_pdf(self, year: int, file_name: str) -> Path:
-        return self.home / "archive" / str(year) / file_name
+        return self.archive_root / str(year) / file_name

@@ -1,6 +1,6 @@
 """The embedded runner: every stage of a batch in a local process pool, top to bottom.
 
-The same stage functions are what the Airflow DAGs call (see `pipeline.steps`); this module only
+The same steps are what the Airflow DAGs run (see `pipeline.steps`, `pipeline.apply`); this module only
 decides where they run (a pool of single-threaded workers) and shows progress.
 """
 
@@ -9,22 +9,27 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from pipeline import steps
+from pipeline.apply import OwnErrors, Step, attempt, record_outcome
+from pipeline.context import RunContext
+from pipeline.jobs import Job
 from pipeline.settings import Settings
 from pipeline.store import CatalogueStore, open_store
 from pipeline.summary import BatchSummary
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
+J = TypeVar("J", bound=Job)
+W = TypeVar("W")
+R = TypeVar("R")
 
 
 def _init_worker() -> None:
@@ -50,69 +55,61 @@ def _executor(workers: int) -> Iterator[ProcessPoolExecutor | None]:
         yield ex
 
 
-def _run_all(
-    pool: ProcessPoolExecutor | None, fn: Callable[..., T], jobs: list[tuple[Any, ...]]
-) -> Iterator[tuple[tuple[Any, ...], T | BaseException]]:
-    """Yield (job, result or exception) as jobs finish; an exception never stops the others."""
+def _outcomes(
+    pool: ProcessPoolExecutor | None, step: Step[J, W, R], ctx: RunContext, items: list[tuple[J, W]]
+) -> Iterator[tuple[J, R | Exception]]:
+    """Yield (job, result or error) as items finish, in this process or across the pool."""
     if pool is None:
-        for job in jobs:
-            try:
-                yield job, fn(*job)
-            except Exception as e:  # one bad page or document must not stop the batch
-                yield job, e
+        for job, work in items:
+            outcome: R | Exception = attempt(step, ctx, work)
+            yield job, outcome
         return
-    futures: dict[Future[T], tuple[Any, ...]] = {pool.submit(fn, *job): job for job in jobs}
+    futures: dict[Future[R], J] = {pool.submit(step.run, ctx, work): job for job, work in items}
     for fut in as_completed(futures):
         exc = fut.exception()
+        if exc is not None and not isinstance(exc, Exception):
+            raise exc
         yield futures[fut], (exc if exc is not None else fut.result())
 
 
-def _progress() -> Progress:
+def _progress(show: bool) -> Progress:
     return Progress(
         TextColumn("[bold]{task.description:<10}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         transient=False,
+        disable=not show,
     )
+
+
+class _StepRunner:
+    """Each step over the pool, each outcome recorded as it comes, a progress bar per step."""
+
+    def __init__(self, store: CatalogueStore, ctx: RunContext, pool: ProcessPoolExecutor | None, progress: Progress):
+        self.store, self.ctx, self.pool, self.progress = store, ctx, pool, progress
+
+    def __call__(self, step: Step[J, W, R], jobs: list[J], total: int | None = None) -> None:
+        total = len(jobs) if total is None else total
+        bar = self.progress.add_task(step.label, total=total)
+        self.progress.advance(bar, total - len(jobs))
+        items = step.load(self.store, self.ctx, jobs)
+        for job, outcome in _outcomes(self.pool, step, self.ctx, items):
+            record_outcome(self.store, self.ctx, step, job, outcome, OwnErrors.SET_ASIDE)
+            self.progress.advance(bar)
 
 
 def ingest_batch(batch_dir: Path, settings: Settings, *, show_progress: bool = True) -> BatchSummary:
     """Ingest one batch folder into the catalogue under settings.home; safe to re-run after a kill."""
     started = time.perf_counter()
     settings.home.mkdir(parents=True, exist_ok=True)
-    store: CatalogueStore = open_store(settings.database_url)
-    try:
+    with open_store(settings.database_url) as store:
         plan = steps.plan_batch(batch_dir, settings, store)
         ctx = plan.context
-        with _executor(worker_count(settings)) as pool, _progress() as progress:
-            if not show_progress:
-                progress.stop()
-            bar = progress.add_task("pages", total=plan.total_pages)
-            progress.advance(bar, plan.total_pages - len(plan.page_jobs))
-            for job, result in _run_all(pool, steps.run_page, [(ctx, *j) for j in plan.page_jobs]):
-                steps.save_page_outcome(store, ctx, job[1], job[4], result)
-                progress.advance(bar)
-
-            files = steps.files_ready_to_assemble(store, ctx)
-            bar = progress.add_task("documents", total=len(files))
-            jobs = [(ctx, f, store.pages(f.file_id)) for f in files]
-            for job, docs in _run_all(pool, steps.run_assemble, jobs):
-                steps.save_assemble_outcome(store, ctx, job[1], docs)
-                progress.advance(bar)
-
+        with _executor(worker_count(settings)) as pool, _progress(show_progress) as progress:
+            run = _StepRunner(store, ctx, pool, progress)
+            run(steps.RECOGNISE_PAGES, plan.page_jobs, total=plan.total_pages)
+            run(steps.ASSEMBLE_FILES, steps.files_ready_to_assemble(store, ctx))
             records = steps.number_records(store, ctx)
-            todo = steps.records_to_archive(store, records)
-            bar = progress.add_task("PDF/A", total=len(records))
-            progress.advance(bar, len(records) - len(todo))
-            doc_pages = steps.pages_by_document(store, [doc for _rec, doc in todo])
-            archive_jobs = [(ctx, rec, doc, doc_pages[doc.doc_id]) for rec, doc in todo]
-            for job, archived in _run_all(pool, steps.run_archive, archive_jobs):
-                steps.save_archive_outcome(store, job[1], archived)
-                progress.advance(bar)
-
-        steps.index_batch(store, settings, ctx)
-        steps.queue_reviews(store, ctx)
-        return steps.summarize(store, ctx, plan, time.perf_counter() - started)
-    finally:
-        store.close()
+            run(steps.ARCHIVE_RECORDS, steps.records_to_archive(records), total=len(records))
+        return steps.finish_batch(store, settings, ctx, plan, time.perf_counter() - started)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
+
+from pipeline.context import RunContext
+from pipeline.store import CatalogueStore
+from schemas.models import DocumentStatus, FileStatus
 
 
 class QuarantinedFile(BaseModel):
@@ -33,6 +38,36 @@ class BatchSummary(BaseModel):
     @property
     def pages_per_minute(self) -> float:
         return round(self.pages_processed_now / self.seconds * 60.0, 1) if self.seconds > 0 else 0.0
+
+
+def summarize(
+    store: CatalogueStore, ctx: RunContext, skipped: list[str], pages_now: int, seconds: float
+) -> BatchSummary:
+    files = store.source_files(ctx.batch_id)
+    docs = store.documents(ctx.batch_id)
+    pages_done = sum(len(store.pages(f.file_id)) for f in files if f.status is FileStatus.DONE)
+    return BatchSummary(
+        batch_id=ctx.batch_id,
+        batch_root=str(ctx.batch_root),
+        files=len(files),
+        pages=pages_done,
+        documents=len(docs),
+        per_form=dict(Counter(d.form_title or "(unknown)" for d in docs).most_common()),
+        accepted=sum(d.status is DocumentStatus.ACCEPTED for d in docs),
+        review=sum(d.status is DocumentStatus.REVIEW for d in docs),
+        quarantined=[
+            QuarantinedFile(rel_path=f.rel_path, reason=f.error or "")
+            for f in files
+            if f.status is FileStatus.QUARANTINED
+        ],
+        failed=[
+            QuarantinedFile(rel_path=f.rel_path, reason=f.error or "") for f in files if f.status is FileStatus.FAILED
+        ],
+        skipped=skipped,
+        pages_processed_now=pages_now,
+        seconds=round(seconds, 2),
+        finished=date.today(),
+    )
 
 
 def render_summary(summary: BatchSummary, console: Console) -> None:

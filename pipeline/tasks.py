@@ -1,7 +1,10 @@
 """The steps with plain, JSON-friendly arguments: what an Airflow task calls.
 
 Each function opens the catalogue from settings itself, so a task can run on any worker; tasks
-exchange batch paths and ids over XCom, never images or OCR results.
+exchange batch paths and jobs (`pipeline.jobs`) over XCom, never images or OCR results.
+
+Bad input is set aside per item as in the embedded runner, but an error of our own is raised
+(`OwnErrors.RAISE`): Airflow retries the task, or fails it at once when retrying cannot help.
 """
 
 from __future__ import annotations
@@ -15,12 +18,13 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from pipeline import steps
+from pipeline.apply import OwnErrors, apply_step
 from pipeline.context import RunContext
 from pipeline.errors import ConfigError, DanganError
 from pipeline.ingest.discover import batch_id_for
+from pipeline.jobs import JobJson, PageJob, RecordJob, jobs_from_json, jobs_to_json
 from pipeline.settings import Settings, get_settings
 from pipeline.store import CatalogueStore, open_store
-from schemas.models import FileKind
 
 # Airflow refuses to map over more than max_map_length (1024 by default) items.
 MAX_MAPPED = 1024
@@ -59,16 +63,11 @@ def fail_fast(fn: Callable[P, R]) -> Callable[P, R]:
 
 
 @contextmanager
-def _store(settings: Settings) -> Iterator[CatalogueStore]:
-    store = open_store(settings.database_url)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _ctx(batch_dir: str, settings: Settings) -> RunContext:
-    return RunContext.create(settings, batch_id_for(Path(batch_dir)), Path(batch_dir))
+def _batch(batch_dir: str) -> Iterator[tuple[CatalogueStore, RunContext, Settings]]:
+    """The catalogue and the run context of a batch folder, as any worker can open them."""
+    settings = get_settings()
+    with open_store(settings.database_url) as store:
+        yield store, RunContext.create(settings, batch_id_for(Path(batch_dir)), Path(batch_dir)), settings
 
 
 def chunked(items: list[Any], chunk_size: int) -> list[list[Any]]:
@@ -92,85 +91,48 @@ def batch_folder(batch_dir: str) -> str:
 
 
 @fail_fast
-def plan_pages(batch_dir: str, chunk_size: int = 8) -> list[list[dict[str, Any]]]:
+def plan_pages(batch_dir: str, chunk_size: int = 8) -> list[list[JobJson]]:
+    """The pages still to recognise, as chunks of `PageJob`s for `recognise_pages` to map over."""
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    with _store(settings) as store:
+    with open_store(settings.database_url) as store:
         plan = steps.plan_batch(Path(batch_dir), settings, store)
-    jobs = [{"file_id": f, "rel_path": r, "kind": k.value, "page_no": n} for f, r, k, n in plan.page_jobs]
-    return chunked(jobs, chunk_size)
+    return chunked(jobs_to_json(plan.page_jobs), chunk_size)
 
 
 @fail_fast
-def recognise_pages(batch_dir: str, jobs: list[dict[str, Any]]) -> int:
-    settings = get_settings()
-    ctx = _ctx(batch_dir, settings)
-    with _store(settings) as store:
-        for job in jobs:
-            outcome: Any
-            try:
-                outcome = steps.run_page(ctx, job["file_id"], job["rel_path"], FileKind(job["kind"]), job["page_no"])
-            except Exception as e:  # a broken page quarantines its file, never the batch
-                outcome = e
-            steps.save_page_outcome(store, ctx, job["file_id"], job["page_no"], outcome)
-    return len(jobs)
+def recognise_pages(batch_dir: str, jobs: list[JobJson]) -> int:
+    with _batch(batch_dir) as (store, ctx, _settings):
+        return apply_step(store, ctx, steps.RECOGNISE_PAGES, jobs_from_json(PageJob, jobs), OwnErrors.RAISE)
 
 
 @fail_fast
 def assemble_documents(batch_dir: str) -> int:
-    settings = get_settings()
-    ctx = _ctx(batch_dir, settings)
-    n = 0
-    with _store(settings) as store:
-        for source in steps.files_ready_to_assemble(store, ctx):
-            outcome: Any
-            try:
-                outcome = steps.run_assemble(ctx, source, store.pages(source.file_id))
-            except Exception as e:  # one bad file must not fail the batch
-                outcome = e
-            steps.save_assemble_outcome(store, ctx, source, outcome)
-            n += 1
-    return n
+    with _batch(batch_dir) as (store, ctx, _settings):
+        jobs = steps.files_ready_to_assemble(store, ctx)
+        return apply_step(store, ctx, steps.ASSEMBLE_FILES, jobs, OwnErrors.RAISE)
 
 
 @fail_fast
-def number_records(batch_dir: str, chunk_size: int = 8) -> list[list[str]]:
-    settings = get_settings()
-    ctx = _ctx(batch_dir, settings)
-    with _store(settings) as store:
+def number_records(batch_dir: str, chunk_size: int = 8) -> list[list[JobJson]]:
+    """Number the batch's records; the ones without a PDF/A yet, as chunks of `RecordJob`s."""
+    with _batch(batch_dir) as (store, ctx, _settings):
         records = steps.number_records(store, ctx)
-        todo = steps.records_to_archive(store, records)
-    return chunked([r.record_id for r, _doc in todo], chunk_size)
+    return chunked(jobs_to_json(steps.records_to_archive(records)), chunk_size)
 
 
 @fail_fast
-def archive_records(batch_dir: str, record_ids: list[str]) -> int:
-    settings = get_settings()
-    ctx = _ctx(batch_dir, settings)
-    with _store(settings) as store:
-        pairs = [(r, store.get_document(r.doc_id)) for r in map(store.get_record, record_ids) if r is not None]
-        found = [(r, d) for r, d in pairs if d is not None]
-        doc_pages = steps.pages_by_document(store, [d for _r, d in found])
-        for record, doc in found:
-            outcome: Any
-            try:
-                outcome = steps.run_archive(ctx, record, doc, doc_pages[doc.doc_id])
-            except Exception as e:  # the record goes to review with the reason
-                outcome = e
-            steps.save_archive_outcome(store, record, outcome)
-    return len(record_ids)
+def archive_records(batch_dir: str, jobs: list[JobJson]) -> int:
+    with _batch(batch_dir) as (store, ctx, _settings):
+        return apply_step(store, ctx, steps.ARCHIVE_RECORDS, jobs_from_json(RecordJob, jobs), OwnErrors.RAISE)
 
 
 @fail_fast
 def finish_batch(batch_dir: str) -> dict[str, Any]:
     """Index, queue reviews and return the summary as JSON."""
-    settings = get_settings()
-    ctx = _ctx(batch_dir, settings)
-    with _store(settings) as store:
-        steps.index_batch(store, settings, ctx)
-        steps.queue_reviews(store, ctx)
+    with _batch(batch_dir) as (store, ctx, settings):
         plan = steps.BatchPlan(context=ctx, files=0, total_pages=0, page_jobs=[], skipped=[])
-        return steps.summarize(store, ctx, plan, 0.0).model_dump(mode="json")
+        return steps.finish_batch(store, settings, ctx, plan, 0.0).model_dump(mode="json")
 
 
 @fail_fast

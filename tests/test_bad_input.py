@@ -66,13 +66,13 @@ def test_our_own_failure_is_retried_on_the_next_run(
     def broken(*_args: object) -> list[object]:
         raise RuntimeError("thresholds file changed under a running batch")
 
-    real = steps.run_assemble
-    monkeypatch.setattr(steps, "run_assemble", broken)
+    real = steps.assemble_file
+    monkeypatch.setattr(steps, "assemble_file", broken)
     first = ingest_batch(batch, settings, show_progress=False)
     assert first.quarantined == [] and [f.rel_path for f in first.failed] == ["good.jpg"]
     assert "RuntimeError" in first.failed[0].reason and first.documents == 0
 
-    monkeypatch.setattr(steps, "run_assemble", real)
+    monkeypatch.setattr(steps, "assemble_file", real)
     second = ingest_batch(batch, settings, show_progress=False)
     assert second.failed == [] and second.documents == 1
     assert second.pages_processed_now == 0  # the pages recognised by the failed run are kept

@@ -64,11 +64,17 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield home
 
 
+def _dag_bag() -> Any:
+    """The dags folder parsed as the dag-processor and the task runner parse it: as a bundle, whose folder is
+    on sys.path (the DAG files import their shared tasks from it)."""
+    from airflow.dag_processing.dagbag import BundleDagBag
+
+    return BundleDagBag(str(DAGS), bundle_path=DAGS)
+
+
 @pytest.fixture(scope="session")
 def dags(airflow_home: Path) -> dict[str, Any]:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(str(DAGS))
+    bag = _dag_bag()
     assert bag.import_errors == {}
     return dict(bag.dags)
 
@@ -105,7 +111,6 @@ def _catalogue(batch_dir: Path) -> tuple[list[Any], list[Any], dict[str, Any]]:
 
 def test_dagbag_parses_without_db_queries_or_connections(airflow_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from airflow import settings
-    from airflow.dag_processing.dagbag import DagBag
     from airflow.sdk import BaseHook
     from sqlalchemy import event
 
@@ -123,7 +128,7 @@ def test_dagbag_parses_without_db_queries_or_connections(airflow_home: Path, mon
     monkeypatch.setattr(BaseHook, "get_connection", classmethod(spy_get_connection))
     event.listen(settings.engine, "before_cursor_execute", record_statement)
     try:
-        bag = DagBag(str(DAGS))
+        bag = _dag_bag()
     finally:
         event.remove(settings.engine, "before_cursor_execute", record_statement)
 
@@ -154,6 +159,7 @@ def test_dags_fan_out_over_the_ocr_pool(dags: dict[str, Any]) -> None:
 def test_dag_files_import_nothing_heavy(airflow_home: Path) -> None:
     probe = (
         "import importlib.util, json, sys\n"
+        f"sys.path.append({str(DAGS)!r})  # as Airflow does for a bundle's folder\n"
         "for path in sys.argv[2:]:\n"
         "    spec = importlib.util.spec_from_file_location('dagfile_' + str(len(sys.modules)), path)\n"
         "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"

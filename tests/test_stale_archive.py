@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.context import RunContext
+from pipeline.jobs import FileJob
 from pipeline.settings import Settings
-from pipeline.steps import save_assemble_outcome
+from pipeline.steps import ASSEMBLE_FILES
 from pipeline.store import open_store
 from tests.test_store import FILE_A, make_batch, make_doc, make_file, make_record
 
@@ -43,7 +44,9 @@ def test_pdfa_of_a_document_no_longer_produced_is_removed_and_audited(tmp_path: 
         )
 
         # re-processed: d1 is still produced, d2 is not
-        save_assemble_outcome(store, ctx, source, [make_doc("d1", first=1, last=3)])
+        ASSEMBLE_FILES.save(
+            store, ctx, FileJob(file_id=FILE_A, rel_path=source.rel_path), [make_doc("d1", first=1, last=3)]
+        )
 
         assert paths["d1"].exists()
         assert not paths["d2"].exists()
