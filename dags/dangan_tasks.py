@@ -1,7 +1,8 @@
 """The tasks both DAGs run once they know their batch folder; each is one call into `pipeline.tasks`.
 
 Not a DAG itself (listed in .airflowignore): the DAG files import it from the bundle folder, which
-Airflow puts on sys.path. `pipeline` is imported inside each task, so parsing stays cheap.
+Airflow puts on sys.path. `pipeline` is imported inside each task, so parsing stays cheap. `run_id`
+comes from the task context: the plan records the run under Airflow's id, the summary reads it back.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ AFTER_MAPPED = "none_failed"
 
 
 @task
-def plan_pages(batch_dir: str) -> list[list[dict[str, Any]]]:
+def plan_pages(batch_dir: str, run_id: str | None = None) -> list[list[dict[str, Any]]]:
     from pipeline.tasks import plan_pages as run
 
-    return run(batch_dir)
+    return run(batch_dir, str(run_id))
 
 
 @task(pool="ocr")
@@ -50,10 +51,10 @@ def archive_records(batch_dir: str, jobs: list[dict[str, Any]]) -> int:
 
 
 @task(trigger_rule=AFTER_MAPPED)
-def finish_batch(batch_dir: str) -> dict[str, Any]:
+def finish_batch(batch_dir: str, run_id: str | None = None) -> dict[str, Any]:
     from pipeline.tasks import finish_batch as run
 
-    return run(batch_dir)
+    return run(batch_dir, str(run_id))
 
 
 def ingest_folder(folder: Any) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -101,7 +100,6 @@ class _StepRunner:
 
 def ingest_batch(batch_dir: Path, settings: Settings, *, show_progress: bool = True) -> BatchSummary:
     """Ingest one batch folder into the catalogue under settings.home; safe to re-run after a kill."""
-    started = time.perf_counter()
     settings.home.mkdir(parents=True, exist_ok=True)
     with open_store(settings.database_url) as store:
         plan = steps.plan_batch(batch_dir, settings, store)
@@ -112,4 +110,4 @@ def ingest_batch(batch_dir: Path, settings: Settings, *, show_progress: bool = T
             run(steps.ASSEMBLE_FILES, steps.files_ready_to_assemble(store, ctx))
             records = steps.number_records(store, ctx)
             run(steps.ARCHIVE_RECORDS, steps.records_to_archive(records), total=len(records))
-        return steps.finish_batch(store, settings, ctx, plan, time.perf_counter() - started)
+        return steps.finish_batch(store, settings, ctx, plan.run_id)

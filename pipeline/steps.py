@@ -8,7 +8,9 @@ killed run resumes where it stopped.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -29,7 +31,7 @@ from pipeline.settings import Settings
 from pipeline.store import CatalogueStore
 from pipeline.store.pages import pages_by_document
 from pipeline.summary import BatchSummary, summarize
-from schemas.models import ArchiveRecord, Document, DocumentStatus, FileStatus, PageResult, SourceFile
+from schemas.models import ArchiveRecord, BatchRun, Document, DocumentStatus, FileStatus, PageResult, SourceFile
 from schemas.registry import get_registry
 
 log = logging.getLogger(__name__)
@@ -39,10 +41,9 @@ class BatchPlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     context: RunContext
-    files: int
+    run_id: str
     total_pages: int
     page_jobs: list[PageJob]
-    skipped: list[str]
 
 
 def _quarantine(store: CatalogueStore, source: SourceFile, reason: str) -> None:
@@ -64,8 +65,12 @@ def _set_aside(store: CatalogueStore, ctx: RunContext, rel_path: str, error: Exc
     store.upsert_source_file(source.model_copy(update={"status": FileStatus.FAILED, "error": reason}))
 
 
-def plan_batch(batch_dir: Path, settings: Settings, store: CatalogueStore) -> BatchPlan:
-    """Discover and check every file; list the pages not yet recognised."""
+def plan_batch(batch_dir: Path, settings: Settings, store: CatalogueStore, run_id: str | None = None) -> BatchPlan:
+    """Discover and check every file, list the pages not yet recognised, and record the run's start.
+
+    `run_id` names the run (Airflow's own run id); an embedded run gets a fresh one.
+    """
+    started = datetime.now(UTC)
     batch, files, skipped = discover_batch(batch_dir)
     if store.get_batch(batch.batch_id) is None:
         store.upsert_batch(batch)
@@ -92,14 +97,27 @@ def plan_batch(batch_dir: Path, settings: Settings, store: CatalogueStore) -> Ba
             for n in range(1, count + 1)
             if n not in done
         )
-    return BatchPlan(context=ctx, files=len(files), total_pages=total, page_jobs=jobs, skipped=skipped)
+    run = BatchRun(
+        run_id=run_id or f"embedded-{uuid.uuid4().hex}",
+        batch_id=batch.batch_id,
+        started_at=started,
+        pages_before=store.runs.pages_in_catalogue(batch.batch_id),
+        skipped=skipped,
+    )
+    store.runs.start(run)
+    return BatchPlan(context=ctx, run_id=run.run_id, total_pages=total, page_jobs=jobs)
 
 
 class RecognisePages(Step[PageJob, PageJob, PageResult]):
     label = "pages"
 
     def load(self, store: CatalogueStore, ctx: RunContext, jobs: Sequence[PageJob]) -> list[tuple[PageJob, PageJob]]:
-        return [(job, job) for job in jobs]
+        """The pages of files still pending: a file set aside meanwhile (a retried task) is not read again."""
+        pending: dict[str, str | None] = {}
+        for rel_path in {job.rel_path for job in jobs}:
+            source = store.get_source_file(ctx.batch_id, rel_path)
+            pending[rel_path] = source.file_id if source is not None and source.status is FileStatus.PENDING else None
+        return [(job, job) for job in jobs if pending[job.rel_path] == job.file_id]
 
     def run(self, ctx: RunContext, work: PageJob) -> PageResult:
         return process_page(ctx, work.file_id, work.rel_path, work.kind, work.page_no)
@@ -233,10 +251,9 @@ ASSEMBLE_FILES = AssembleFiles()
 ARCHIVE_RECORDS = ArchiveRecords()
 
 
-def finish_batch(
-    store: CatalogueStore, settings: Settings, ctx: RunContext, plan: BatchPlan, seconds: float
-) -> BatchSummary:
-    """Index the batch, queue its reviews and report it."""
+def finish_batch(store: CatalogueStore, settings: Settings, ctx: RunContext, run_id: str) -> BatchSummary:
+    """Index the batch, queue its reviews, close the run and report it (from the catalogue alone)."""
     index_batch(store, settings, ctx.batch_id)
     queue_reviews(store, ctx.batch_id, ctx.decide.audit_sample_rate)
-    return summarize(store, ctx, plan.skipped, len(plan.page_jobs), seconds)
+    store.runs.finish(ctx.batch_id, run_id, datetime.now(UTC))
+    return summarize(store, ctx.batch_id, run_id)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.context import RunContext
+from pipeline.errors import StoreConflictError
 from pipeline.store import CatalogueStore
 from schemas.models import DocumentStatus, FileStatus
 
@@ -40,15 +40,19 @@ class BatchSummary(BaseModel):
         return round(self.pages_processed_now / self.seconds * 60.0, 1) if self.seconds > 0 else 0.0
 
 
-def summarize(
-    store: CatalogueStore, ctx: RunContext, skipped: list[str], pages_now: int, seconds: float
-) -> BatchSummary:
-    files = store.source_files(ctx.batch_id)
-    docs = store.documents(ctx.batch_id)
+def summarize(store: CatalogueStore, batch_id: str, run_id: str) -> BatchSummary:
+    """The run's report, from the catalogue alone: the same whichever runner, and whichever process, asks."""
+    batch = store.get_batch(batch_id)
+    run = store.runs.get(batch_id, run_id)
+    if batch is None or run is None:
+        raise StoreConflictError(f"run {run_id} of batch {batch_id} is not in the catalogue {store.url}: plan it first")
+    files = store.source_files(batch_id)
+    docs = store.documents(batch_id)
     pages_done = sum(len(store.pages(f.file_id)) for f in files if f.status is FileStatus.DONE)
+    ended = run.finished_at or datetime.now(UTC)
     return BatchSummary(
-        batch_id=ctx.batch_id,
-        batch_root=str(ctx.batch_root),
+        batch_id=batch_id,
+        batch_root=batch.root,
         files=len(files),
         pages=pages_done,
         documents=len(docs),
@@ -63,10 +67,10 @@ def summarize(
         failed=[
             QuarantinedFile(rel_path=f.rel_path, reason=f.error or "") for f in files if f.status is FileStatus.FAILED
         ],
-        skipped=skipped,
-        pages_processed_now=pages_now,
-        seconds=round(seconds, 2),
-        finished=date.today(),
+        skipped=run.skipped,
+        pages_processed_now=max(0, store.runs.pages_in_catalogue(batch_id) - run.pages_before),
+        seconds=round((ended - run.started_at).total_seconds(), 2),
+        finished=ended.astimezone().date(),
     )
 
 

@@ -91,12 +91,12 @@ def batch_folder(batch_dir: str) -> str:
 
 
 @fail_fast
-def plan_pages(batch_dir: str, chunk_size: int = 8) -> list[list[JobJson]]:
-    """The pages still to recognise, as chunks of `PageJob`s for `recognise_pages` to map over."""
+def plan_pages(batch_dir: str, run_id: str, chunk_size: int = 8) -> list[list[JobJson]]:
+    """Record the run; the pages still to recognise, as chunks of `PageJob`s for `recognise_pages` to map over."""
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     with open_store(settings.database_url) as store:
-        plan = steps.plan_batch(Path(batch_dir), settings, store)
+        plan = steps.plan_batch(Path(batch_dir), settings, store, run_id)
     return chunked(jobs_to_json(plan.page_jobs), chunk_size)
 
 
@@ -128,11 +128,10 @@ def archive_records(batch_dir: str, jobs: list[JobJson]) -> int:
 
 
 @fail_fast
-def finish_batch(batch_dir: str) -> dict[str, Any]:
-    """Index, queue reviews and return the summary as JSON."""
+def finish_batch(batch_dir: str, run_id: str) -> dict[str, Any]:
+    """Index, queue reviews and return the run's summary as JSON."""
     with _batch(batch_dir) as (store, ctx, settings):
-        plan = steps.BatchPlan(context=ctx, files=0, total_pages=0, page_jobs=[], skipped=[])
-        return steps.finish_batch(store, settings, ctx, plan, 0.0).model_dump(mode="json")
+        return steps.finish_batch(store, settings, ctx, run_id).model_dump(mode="json")
 
 
 @fail_fast

@@ -76,6 +76,17 @@ class Batch(_Model):
     created_at: datetime
 
 
+class BatchRun(_Model):
+    """One run over a batch (embedded, or one Airflow DAG run): what its summary is made from."""
+
+    run_id: str = Field(description="the Airflow run id, or a fresh id for an embedded run")
+    batch_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    pages_before: int = Field(ge=0, description="pages of the batch already in the catalogue when the run began")
+    skipped: list[str] = Field(default=[], description="entries of the batch folder that are not scans")
+
+
 class SourceFile(_Model):
     file_id: str = Field(description="hash of batch, relative path and content; stable across re-runs")
     batch_id: str

@@ -200,7 +200,9 @@ def test_migrations_create_the_schema_the_models_describe(db_url: str) -> None:
     try:
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) | {"alembic_version"} <= tables
-        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        script = ScriptDirectory.from_config(alembic_config())
+        assert len(script.get_heads()) == 1  # one linear chain of migrations
+        head = script.get_current_head()
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"compare_type": True})
             versions = sorted(p.name for p in (MIGRATIONS_DIR / "versions").glob("0*.py"))

@@ -24,6 +24,7 @@ from pipeline.errors import StoreConflictError, StoreError
 from pipeline.store import audit_chain, rows
 from pipeline.store.engine import create_store_engine, error_reason, mask_url, transaction
 from pipeline.store.migrate import upgrade_to_head
+from pipeline.store.runs import BatchRuns
 from pipeline.store.tables import (
     AuditEventRow,
     Base,
@@ -80,6 +81,7 @@ class CatalogueStore:
         self._engine = engine
         self._dialect = engine.dialect.name
         self.url = mask_url(engine.url)
+        self.runs = BatchRuns(self._dialect, self._read, self._write)
 
     @property
     def engine(self) -> Engine:

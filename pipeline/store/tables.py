@@ -91,6 +91,20 @@ class BatchRow(Base):
     created_at: Mapped[datetime]
 
 
+class BatchRunRow(Base):
+    __tablename__ = "batch_runs"
+
+    # An Airflow run id is unique within its DAG only; with the batch it names one run.
+    batch_id: Mapped[str] = mapped_column(
+        String(ID_LEN), ForeignKey("batches.batch_id", ondelete="CASCADE"), primary_key=True
+    )
+    run_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    pages_before: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[list[Any]]
+
+
 class SourceFileRow(Base):
     __tablename__ = "source_files"
 
