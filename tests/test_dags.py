@@ -243,6 +243,10 @@ def test_nightly_dag_takes_the_days_drop_folder(
     assert len(records) == 1
     assert files["counter-001.jpg"].status is FileStatus.DONE
     assert files["torn.pdf"].status is FileStatus.QUARANTINED
+    # The run is in the catalogue under Airflow's run id, planned and finished: its summary is read from there.
+    with open_store(get_settings().database_url) as store:
+        recorded = store.runs.get(batch_id_for(day), run.run_id)
+    assert recorded is not None and recorded.finished_at is not None and recorded.pages_before == 0
     assert _catalogue(dangan_env / "drop" / "2026-03-01")[0] == []
 
     # A quiet day: the folder is made, the run succeeds with nothing to do.
