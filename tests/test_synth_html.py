@@ -24,10 +24,12 @@ from synth.batch import generate_batch as pillow_batch
 from synth.families import FAMILIES, generator
 from synth.html import GENERATOR_VERSION, generate_batch
 from synth.html.areas import all_areas, known_codes
+from synth.html.batch import build_batch
 from synth.html.entries import Entry
 from synth.html.form_html import form_page
 from synth.html.ids import check_digit, issued_id
 from synth.html.people import html_case
+from synth.html.plan import plan_batch
 from synth.html.render import CharBox, char_boxes, print_pdf
 from synth.html.sheet import document
 from synth.html.style import draw_style
@@ -267,3 +269,32 @@ def test_families_by_name() -> None:
     assert generator("pillow") is pillow_batch
     with pytest.raises(DanganError, match="unknown synthetic family"):
         generator("pil")
+
+
+def test_every_listed_value_is_printed_on_its_form_sheet(tmp_path: Path) -> None:
+    """What the ground truth lists is on the sheet, inside the paper: no value clipped by the page edge."""
+    forms = registry_source().forms
+    files = plan_batch(list(forms), {}, len(forms), 515, "counter")
+    sheets, jobs, truth = build_batch(files, 515)
+    out = tmp_path / "sheets.pdf"
+    print_pdf(document(sheets), out, len(sheets))
+    pdf = pdfium.PdfDocument(out)
+    by_file = {job.rel_path: job for job in jobs}
+    for doc in truth.documents:
+        first = by_file[doc.source_file].pages[doc.first_page - 1]
+        assert first.kind == "form" and first.index is not None
+        boxes = char_boxes(pdf, first.index)
+        text = "".join(b.char for b in boxes)
+        values = [doc.fields.get(k) for k in ("unit_name", "unit_code", "phone")]
+        values += [doc.fields.get(k) for k in ("id_number", "name")] if not doc.rows else []
+        values += [row["id_number"] for row in doc.rows[:3]]  # a table's people: its first rows
+        for value in filter(None, values):
+            at = text.find(value)
+            assert at >= 0, f"{doc.form_id}: {value!r} is not on the sheet"
+            # inside the paper, not pushed past its edge (pdfium misplaces the odd glyph: most, not all)
+            inside = [_on_paper(b) for b in boxes[at : at + len(value)]]
+            assert sum(inside) >= 0.8 * len(inside), f"{doc.form_id}: {value!r} runs off the sheet"
+
+
+def _on_paper(b: CharBox) -> bool:
+    return b.box[0] >= -0.5 and b.box[2] <= 210.5 and b.box[1] >= -0.5 and b.box[3] <= 297.5
