@@ -177,13 +177,15 @@ def build_batch(files: list[FilePlan], seed: int) -> tuple[list[str], list[FileJ
     return html, jobs, truth
 
 
-def print_sheets(html: list[str], work: Path, workers: int) -> list[Path]:
-    """Print the sheets in runs of SHEETS_PER_PRINT, at most `workers` Chromium runs at once."""
-    chunks = [html[i : i + SHEETS_PER_PRINT] for i in range(0, len(html), SHEETS_PER_PRINT)]
+def print_sheets(html: list[str], work: Path, workers: int) -> tuple[list[Path], int]:
+    """Print the sheets in runs of SHEETS_PER_PRINT, two at once when there are workers for them
+    (Chromium renders one document on one core); returns the PDFs and the sheets per run."""
+    per = SHEETS_PER_PRINT
+    chunks = [html[i : i + per] for i in range(0, len(html), per)]
     paths = [work / f"print-{n:03d}.pdf" for n in range(len(chunks))]
     with ThreadPoolExecutor(max_workers=max(1, min(workers, 2))) as pool:
         list(pool.map(lambda cp: print_pdf(document(cp[0]), cp[1], len(cp[0])), zip(chunks, paths, strict=True)))
-    return paths
+    return paths, per
 
 
 def _check_out_dir(out_dir: Path) -> None:
@@ -222,16 +224,16 @@ def generate_batch(
     n_workers = max(1, min(workers if workers is not None else (os.cpu_count() or 1), 4, len(file_jobs)))
     log.info("synth html: %d documents, %d sheets, %d files, seed %d", docs, len(html), len(file_jobs), seed)
     with tempfile.TemporaryDirectory(prefix="dangan-html-") as tmp:
-        pdfs = print_sheets(html, Path(tmp), n_workers)
+        pdfs, per = print_sheets(html, Path(tmp), n_workers)
         per_file = {f.rel_path: len(f.docs) for f in files}
         if n_workers == 1:
             for job in file_jobs:
-                render_file(out_dir, job, pdfs)
+                render_file(out_dir, job, pdfs, per)
                 if on_document:
                     on_document(per_file[job.rel_path])
         else:
             with ProcessPoolExecutor(max_workers=n_workers) as pool:
-                futures = [(job, pool.submit(render_file, out_dir, job, pdfs)) for job in file_jobs]
+                futures = [(job, pool.submit(render_file, out_dir, job, pdfs, per)) for job in file_jobs]
                 for job, future in futures:
                     future.result()
                     if on_document:

@@ -15,7 +15,10 @@ from synth.degrade import ScanParams, scan
 from synth.html.render import rasterise
 from synth.writers import encode_page, write_jpeg, write_pdf, write_tiff
 
-SHEETS_PER_PRINT = 160  # one Chromium run prints this many sheets; page index → (print, page)
+# One Chromium run prints this many sheets. Fixed, not derived from the number of workers: the pixels of
+# a sheet depend a little on which sheets share its PDF (font subsets), and a seed must give the same
+# files however many workers run. Small enough that two runs print at once on two cores.
+SHEETS_PER_PRINT = 48
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ def blank_verso(previous: Image.Image | None, dpi: int, show_through: int) -> Im
     return Image.fromarray(soft, "L").convert("RGB")
 
 
-def render_file(out_dir: Path, job: FileJob, prints: list[Path]) -> None:
+def render_file(out_dir: Path, job: FileJob, prints: list[Path], per_print: int) -> None:
+    """Write one source file from the printed sheets (`per_print` sheets in each print but the last)."""
     docs = [pdfium.PdfDocument(p) for p in prints]
     path = out_dir / job.rel_path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -60,7 +64,7 @@ def render_file(out_dir: Path, job: FileJob, prints: list[Path]) -> None:
                 # thin paper shows the front through; thick paper does not
                 clean = blank_verso(previous, page.dpi, (0, 0, 2, 3, 4)[page.params.seed % 5])
             else:
-                chunk, local = divmod(page.index, SHEETS_PER_PRINT)
+                chunk, local = divmod(page.index, per_print)
                 clean = rasterise(docs[chunk], local, page.dpi)
             previous = clean
             image = scan(clean, page.params)
