@@ -53,6 +53,8 @@ def print_pdf(html: str, out_pdf: Path, expected_pages: int) -> None:
             chromium_path(),
             "--headless",
             "--no-sandbox",
+            # renderers as the browser's own children, so the run's CPU time is counted where it is waited for
+            "--no-zygote",
             "--disable-gpu",
             "--disable-dev-shm-usage",
             "--no-first-run",
