@@ -37,7 +37,7 @@ def written(
     if room_mm is not None and not wrap:
         need = width_mm(text, hand.size_pt * scale) * 1.08
         if need > room_mm:
-            scale *= max(0.45, room_mm / need)
+            scale *= max(0.6, room_mm / need)  # nobody writes smaller than this
     style = (
         f"font-family:{hand.font};font-size:{hand.size_pt * scale:.1f}pt;color:{hand.ink};font-weight:{hand.weight}"
         + ("" if wrap else ";white-space:nowrap")
