@@ -14,8 +14,9 @@ from pipeline.extract.fields import extract_fields
 from pipeline.extract.table_rows import decide_rows, extract_table_rows, mirror_first_row
 from pipeline.identity import doc_id_for
 from pipeline.separate import separate_pages
-from schemas.models import Document, PageKind, PageResult, SourceFile
+from schemas.models import Document, ExtractedField, OcrPage, PageKind, PageResult, SourceFile
 from schemas.registry import Registry, get_registry
+from schemas.registry_models import FormSpec
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,14 @@ def _classified_form_title(registry: Registry, form_id: str | None) -> str | Non
     return registry.form(form_id).title if form_id else None
 
 
+def read_fields(
+    form: FormSpec, form_pages: list[tuple[int, OcrPage]]
+) -> tuple[list[ExtractedField], list[list[ExtractedField]]]:
+    """The form's fields and person-table rows, read from the OCR of its non-blank pages (1-based numbers)."""
+    rows = extract_table_rows(form, form_pages)
+    return mirror_first_row(extract_fields(form, form_pages), rows), rows
+
+
 def assemble_file(ctx: RunContext, source: SourceFile, pages: list[PageResult]) -> list[Document]:
     """Documents of one file, each decided (accepted or review) with its fields and reasons."""
     registry = get_registry()
@@ -51,9 +60,7 @@ def assemble_file(ctx: RunContext, source: SourceFile, pages: list[PageResult]) 
             for n, kind in zip(range(span.first_page, span.last_page + 1), span.page_kinds, strict=True)
             if kind is not PageKind.BLANK
         ]
-        fields = extract_fields(form, form_pages) if form is not None else []
-        rows = extract_table_rows(form, form_pages) if form is not None else []
-        fields = mirror_first_row(fields, rows)
+        fields, rows = read_fields(form, form_pages) if form is not None else ([], [])
         doc = Document(
             doc_id=doc_id_for(source.file_id, span.first_page),
             batch_id=ctx.batch_id,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.settings import DecideSettings, OcrSettings, Settings
+from pipeline.settings import ArchiveImageSettings, DecideSettings, OcrSettings, Settings
 
 
 class RunContext(BaseModel):
@@ -19,6 +19,7 @@ class RunContext(BaseModel):
     batch_root: Path
     ocr: OcrSettings
     decide: DecideSettings
+    archive_images: ArchiveImageSettings = ArchiveImageSettings()
 
     @classmethod
     def create(cls, settings: Settings, batch_id: str, batch_root: Path) -> RunContext:
@@ -28,13 +29,15 @@ class RunContext(BaseModel):
             batch_root=batch_root.resolve(),
             ocr=settings.ocr,
             decide=settings.decide,
+            archive_images=settings.archive_images,
         )
 
     def source_path(self, rel_path: str) -> Path:
         return self.batch_root / rel_path
 
-    def page_image(self, file_id: str, page_no: int) -> Path:
-        return self.home / "work" / self.batch_id / file_id / f"{page_no:06d}_pp.png"
+    def page_image(self, file_id: str, page_no: int, suffix: str = ".png") -> Path:
+        """The corrected page as stored (`suffix` names its encoding: .jpg, .tif or .png)."""
+        return self.home / "work" / self.batch_id / file_id / f"{page_no:06d}_pp{suffix}"
 
     @property
     def archive_root(self) -> Path:

@@ -84,6 +84,32 @@ class NightlySettings(BaseModel):
         return value
 
 
+class ArchiveImageSettings(BaseModel):
+    """How a corrected page is stored in the working folder and the PDF/A (see pipeline.archive.page_encoding).
+
+    The qualities were chosen with bench/archive_size.py on development seeds: the lowest that the
+    engine still reads as it reads the lossless page, for ~0.8 x the scans' bytes."""
+
+    lossless: bool = Field(
+        default=False, description="store every page as lossless PNG (the old way: ~8 x the scans' bytes)"
+    )
+    jpeg_quality_colour: int = Field(default=60, ge=1, le=100, description="JPEG quality of colour pages")
+    jpeg_quality_grey: int = Field(default=60, ge=1, le=100, description="JPEG quality of grey pages")
+    jpeg_optimize: bool = Field(
+        default=True, description="optimised Huffman tables: the same pixels in ~20 % fewer bytes, ~0.03 s a page"
+    )
+    bitonal_share: float = Field(
+        default=0.9,
+        gt=0.0,
+        le=1.0,
+        description="a one-channel page with at least this share of pure black or white pixels was scanned "
+        "bitonal and is stored as CCITT G4 (measured: bitonal scans ~0.97 after deskewing, grey scans < 0.03)",
+    )
+    bitonal_threshold: int = Field(
+        default=128, ge=1, le=255, description="grey level from which a bitonal page's pixel is white"
+    )
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DANGAN_", env_nested_delimiter="__", extra="ignore")
 
@@ -101,6 +127,7 @@ class Settings(BaseSettings):
     retry_delay_seconds: int | None = Field(
         default=None, ge=1, description="overrides the DAGs' retry delays (the real-stack tests use a few seconds)"
     )
+    archive_images: ArchiveImageSettings = ArchiveImageSettings()
 
     @property
     def database_url(self) -> str:

@@ -11,13 +11,16 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
+from pipeline.archive.legibility import FieldAgreement, reread_document
 from pipeline.archive.pdfa import image_dpis, sha256_file
 from pipeline.export import export_jsonl
+from pipeline.ocr.factory import get_engine
 from pipeline.run import ingest_batch
 from pipeline.search import open_search
 from pipeline.settings import Settings
 from pipeline.store import CatalogueStore, open_store
 from pipeline.summary import BatchSummary
+from schemas.registry import get_registry
 from synth import GroundTruth, generate_batch
 
 pytestmark = [pytest.mark.ocr, pytest.mark.slow]
@@ -74,6 +77,28 @@ def test_pdfa_files_are_preservation_grade(run, store) -> None:
             # The title is printed on the form (maybe with a region prefix) and must come out whole.
             assert record.title[-5:] in squeezed, (record.title, squeezed[:200])
             assert record.title[-5:] in text
+
+
+def test_archived_pages_are_compact_and_read_as_the_working_pages(run, store) -> None:
+    """The archive holds JPEG / CCITT G4 pages, not lossless ones, and the real engine reads the same field
+    values from the archived PDF/A pages as it read from the working pages."""
+    settings, _truth, summary, _batch = run
+    registry = get_registry()
+    engine = get_engine(settings.ocr)
+    total = FieldAgreement(compared=0, agreed=0)
+    for record in store.records(summary.batch_id):
+        assert record.pdfa_path is not None
+        with pikepdf.open(record.pdfa_path) as pdf:
+            filters = {str(im.Filter) for page in pdf.pages for im in page.get_images().values()}
+        assert filters <= {"/DCTDecode", "/CCITTFaxDecode"}
+        doc = store.get_document(record.doc_id)
+        assert doc is not None
+        if doc.classification and doc.classification.label:
+            total = total + reread_document(
+                Path(record.pdfa_path), doc, registry.form(doc.classification.label), engine
+            )
+    assert total.compared >= 10
+    assert total.rate >= 0.95, total.differing
 
 
 def test_search_finds_records_by_text_and_id(run, store) -> None:

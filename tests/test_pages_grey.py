@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.pages import grey_if_grey
+from pipeline.archive.page_encoding import grey_if_grey
 
 
 def test_grey_scan_decoded_as_bgr_becomes_one_channel_with_the_same_pixels() -> None:

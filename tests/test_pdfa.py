@@ -23,6 +23,7 @@ from pipeline.archive.pdf_fonts import parse_to_unicode, to_unicode_cmap
 from pipeline.archive.pdfa import PdfMetadata, image_dpis, sha256_file, write_pdfa
 from pipeline.archive.text_layer import glyphless_font_program, layer_content
 from pipeline.errors import ArchiveError
+from pipeline.settings import ArchiveImageSettings
 from schemas.models import OcrPage, Word
 
 FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
@@ -281,8 +282,10 @@ def test_to_unicode_cmap_round_trip():
     assert parse_to_unicode(to_unicode_cmap({28824: "社", 9889: "𠮷"})) == {28824: "社", 9889: "𠮷"}
 
 
-def test_png_pages_are_embedded_byte_for_byte(written):
-    out, pages = written
+def test_lossless_archive_embeds_png_pages_byte_for_byte(tmp_path):
+    pages = _pages(tmp_path)
+    out = write_pdfa(pages, tmp_path / "doc.pdf", META, ArchiveImageSettings(lossless=True))
+    assert pikepdf.pdfa.validate_written(out, "2b").passed
     with pikepdf.open(out) as pdf:
         for page, (image_path, _ocr) in zip(pdf.pages, pages, strict=True):
             (image,) = page.get_images().values()

@@ -1,10 +1,11 @@
 """One PDF/A-2b file per document: the 300-DPI page images with our OCR text laid invisibly on top.
 
-Route: the page PNGs become an image-only PDF (`image_pages` copies their compressed data in as
-it is, each page sized so its image is exactly 300 DPI); `text_layer` lays the `OcrPage` results the OCR stage already
+Route: the stored page images become an image-only PDF (`image_pages` copies their compressed data in
+as it is: JPEG for colour and grey pages, CCITT G4 for bitonal ones, see `page_encoding`; each page
+sized so its image is exactly 300 DPI); `text_layer` lays the `OcrPage` results the OCR stage already
 produced on each page in a glyphless font (each page is recognised once, never again here); the
 archive metadata is written; pikepdf's PDF/A writer adds the sRGB output intent and the PDF/A-2b
-declaration, saves, and validates the written bytes. No Ghostscript, no image re-encoding, and
+declaration, saves, and validates the written bytes. No Ghostscript, no second image encoding, and
 no CJK font to load and subset: OCRmyPDF did the same job in ~2 s for a one-page document.
 The file appears under its final name only when complete (temporary file, fsync, rename).
 """
@@ -28,6 +29,7 @@ from pipeline.archive.image_pages import image_pdf
 from pipeline.archive.pdf_metadata import PdfMetadata, apply_metadata
 from pipeline.archive.text_layer import add_text_layers
 from pipeline.errors import ArchiveError
+from pipeline.settings import ArchiveImageSettings
 from schemas.models import OcrPage
 
 log = logging.getLogger(__name__)
@@ -88,8 +90,10 @@ def _check_inputs(pages: Sequence[tuple[Path, OcrPage]], out_path: Path) -> None
             )
 
 
-def _assemble(pages: Sequence[tuple[Path, OcrPage]], meta: PdfMetadata, work: Path, dest: Path) -> None:
-    with image_pdf([path for path, _ocr in pages], DPI, work) as pdf:
+def _assemble(
+    pages: Sequence[tuple[Path, OcrPage]], meta: PdfMetadata, images: ArchiveImageSettings, work: Path, dest: Path
+) -> None:
+    with image_pdf([path for path, _ocr in pages], DPI, work, images) as pdf:
         for number, (x_dpi, y_dpi) in enumerate(image_dpis(pdf), start=1):
             if abs(x_dpi - DPI) > _DPI_TOLERANCE or abs(y_dpi - DPI) > _DPI_TOLERANCE:
                 raise RuntimeError(f"page {number} image is {x_dpi:.1f}x{y_dpi:.1f} DPI, not {DPI}")
@@ -110,11 +114,17 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def write_pdfa(pages: Sequence[tuple[Path, OcrPage]], out_path: Path, meta: PdfMetadata) -> Path:
+def write_pdfa(
+    pages: Sequence[tuple[Path, OcrPage]],
+    out_path: Path,
+    meta: PdfMetadata,
+    images: ArchiveImageSettings | None = None,
+) -> Path:
     """Write the document's pages as one PDF/A-2b file at `out_path` and return that path.
 
     `pages` pairs each 300-DPI working image with the OCR result of that image; the text
-    layer is made from those results alone. Raises ArchiveError (and leaves nothing under
+    layer is made from those results alone. A page image not already in its archival encoding
+    is encoded as `images` says (default: the settings' defaults). Raises ArchiveError (and leaves nothing under
     `out_path`, nor a temporary file beside it) when anything fails.
     """
     started = time.perf_counter()
@@ -125,7 +135,7 @@ def write_pdfa(pages: Sequence[tuple[Path, OcrPage]], out_path: Path, meta: PdfM
     renamed = False
     try:
         with tempfile.TemporaryDirectory(prefix="dangan-pdfa-") as work_dir:
-            _assemble(pages, meta, Path(work_dir), tmp)
+            _assemble(pages, meta, images or ArchiveImageSettings(), Path(work_dir), tmp)
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, out_path)
