@@ -41,9 +41,9 @@ from pipeline.ocr.factory import get_engine
 from pipeline.run import ingest_batch
 from pipeline.settings import ArchiveImageSettings, Settings
 from pipeline.store import open_store
-from synth import generate_batch
 from schemas.models import ArchiveRecord, Document, PageResult
 from schemas.registry import get_registry
+from synth import generate_batch
 
 _SCAN_SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png", ".tif", ".tiff"}
 _OCRMYPDF_ARGS = "-O3 --output-type pdfa-2 --pdfa-backend internal"
