@@ -20,11 +20,12 @@ def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, p
     """One page, end to end. The original file is only read; corrections apply to the working copy."""
     started = time.perf_counter()
     image, tagged_dpi = load_page(ctx.source_path(rel_path), kind, page_no)
+    # Before preprocessing: a grey scan is then resampled, turned and deskewed as one channel, not three.
+    image = grey_if_grey(image)
     height, width = image.shape[:2]
     dpi = effective_dpi(width, height, tagged_dpi)
     engine = get_engine(ctx.ocr)
     working, info = preprocess_page(image, dpi, engine)
-    working = grey_if_grey(working)
     # Encoded for the archive now, while the pixels are in memory: the PDF/A embeds these bytes as they
     # are, and a JPEG or G4 page is written in a tenth of the time a PNG took.
     encoded = encode_page(working, ctx.archive_images)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from pipeline.preprocess._ink import grey_of
+from pipeline.preprocess._ink import small_grey
 
 _ANALYSIS_SIDE = 1000
 _BORDER = 0.05  # of each side: scanner-bed shadow, punch holes and page edges live here
@@ -16,11 +16,7 @@ BLANK_INK_FRACTION = 0.0001
 
 def ink_fraction(img: np.ndarray) -> float:
     """Share of the page interior covered by real ink: border cropped, specks and show-through ignored."""
-    grey = grey_of(img)
-    h, w = grey.shape
-    scale = min(1.0, _ANALYSIS_SIDE / max(h, w))
-    if scale < 1.0:
-        grey = cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    grey, _scale = small_grey(img, _ANALYSIS_SIDE)
     h, w = grey.shape
     dy, dx = round(h * _BORDER), round(w * _BORDER)
     inner = grey[dy : h - dy, dx : w - dx]
