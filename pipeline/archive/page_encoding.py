@@ -21,7 +21,6 @@ from PIL import Image, TiffImagePlugin
 from pipeline.settings import ArchiveImageSettings
 
 ColourMode = Literal["colour", "grey", "bitonal"]
-COLOUR_MODES: tuple[ColourMode, ...] = ("colour", "grey", "bitonal")
 
 _ROWS_PER_STRIP = TiffImagePlugin.ROWSPERSTRIP
 _SAMPLE_STEP = 2  # every other pixel each way: a quarter of the page says which mode it is
