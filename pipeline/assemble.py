@@ -9,9 +9,10 @@ from classifiers.base import FormClassifier
 from classifiers.factory import build_title_classifier, load_ensemble
 from classifiers.title_match import TitleMatchClassifier
 from pipeline.context import RunContext
-from pipeline.decide import decide_document
+from pipeline.decide import decide_document, decide_rows
+from pipeline.extract.checks import cross_check
 from pipeline.extract.fields import extract_fields
-from pipeline.extract.table_rows import decide_rows, extract_table_rows, mirror_first_row
+from pipeline.extract.table_rows import extract_table_rows, mirror_first_row
 from pipeline.identity import doc_id_for
 from pipeline.separate import separate_pages
 from schemas.models import Document, ExtractedField, OcrPage, PageKind, PageResult, SourceFile
@@ -42,7 +43,8 @@ def read_fields(
 ) -> tuple[list[ExtractedField], list[list[ExtractedField]]]:
     """The form's fields and person-table rows, read from the OCR of its non-blank pages (1-based numbers)."""
     rows = extract_table_rows(form, form_pages)
-    return mirror_first_row(extract_fields(form, form_pages), rows), rows
+    # the first row stands in for the person the record is filed under: check them together
+    return cross_check(mirror_first_row(extract_fields(form, form_pages), rows)), rows
 
 
 def assemble_file(ctx: RunContext, source: SourceFile, pages: list[PageResult]) -> list[Document]:

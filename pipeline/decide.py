@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 
 from pipeline.calibration.artefacts import DecisionModel, decision_model
-from pipeline.calibration.features import CrossCheck, cross_checks, field_features
+from pipeline.calibration.features import field_features
 from pipeline.settings import DecideSettings
-from schemas.models import Document, DocumentStatus, ExtractedField, FieldStatus
+from schemas.models import CheckOutcome, Document, DocumentStatus, ExtractedField, FieldStatus
 from schemas.registry_models import FieldSpec, FormSpec
 
 FORM_THRESHOLD_KEY = "form_type"
@@ -25,16 +25,13 @@ def form_threshold(settings: DecideSettings) -> float:
 
 
 def decide_field(
-    field: ExtractedField,
-    spec: FieldSpec | None,
-    cross: CrossCheck,
-    model: DecisionModel | None,
-    settings: DecideSettings,
+    field: ExtractedField, spec: FieldSpec | None, model: DecisionModel | None, settings: DecideSettings
 ) -> ExtractedField:
-    """The field with its calibrated confidence, the evidence behind it and accepted or review."""
+    """The field with its calibrated confidence, the evidence behind it and accepted or review; the
+    reasons name every check that failed."""
     if field.status is FieldStatus.MISSING or field.value is None:
         return field
-    features = field_features(field, spec, cross)
+    features = field_features(field, spec)
     if model is not None:
         probability = model.calibration.probability(features)
         limit = model.thresholds.for_field(field.key, features.kind)
@@ -44,6 +41,9 @@ def decide_field(
     limit = settings.thresholds.get(field.key, limit)
     ok = field.normalized is not None and probability >= limit
     reasons = list(field.reasons)
+    for check in field.checks:
+        if check.outcome is CheckOutcome.FAILED and check.reason and check.reason not in reasons:
+            reasons.append(check.reason)
     below = f"confidence {probability:.3f} below {limit:.3f} for {features.kind.value}"
     if not ok and field.normalized is not None and below not in reasons:
         reasons.append(below)
@@ -75,8 +75,7 @@ def _form_reasons(doc: Document, settings: DecideSettings) -> list[str]:
 def decide_document(doc: Document, form: FormSpec | None, settings: DecideSettings) -> Document:
     model = decision_model(settings)
     specs = {s.key: s for s in form.fields} if form is not None else {}
-    cross = cross_checks(doc.fields)
-    fields = [decide_field(f, specs.get(f.key), cross.get(f.key, "absent"), model, settings) for f in doc.fields]
+    fields = [decide_field(f, specs.get(f.key), model, settings) for f in doc.fields]
     reasons = _form_reasons(doc, settings)
     required = [s.key for s in form.fields if s.required] if form is not None else []
     for key in required:
@@ -90,3 +89,18 @@ def decide_document(doc: Document, form: FormSpec | None, settings: DecideSettin
             reasons.append(f"{f.key}: {why}")
     status = DocumentStatus.REVIEW if reasons else DocumentStatus.ACCEPTED
     return doc.model_copy(update={"fields": fields, "status": status, "review_reasons": reasons})
+
+
+def decide_rows(doc: Document, form: FormSpec | None, settings: DecideSettings) -> Document:
+    """Each person-table cell accepted or left for review by the same calibrated rule as the document's
+    fields.
+
+    A row cell in review flags the cell only: the rows are listed for search, and the document's own
+    routing already covers the first row through the fields it mirrors.
+    """
+    if form is None or not doc.table_rows:
+        return doc
+    model = decision_model(settings)
+    specs = {s.key: s for s in form.fields}
+    rows = [[decide_field(f, specs.get(f.key), model, settings) for f in row] for row in doc.table_rows]
+    return doc.model_copy(update={"table_rows": rows})

@@ -155,6 +155,28 @@ class Classification(_Model):
     model_version: str
 
 
+class CheckName(StrEnum):
+    VALUE = "value"  # the kind's own check: GB 11643, a real date, one of the choices …
+    AS_PRINTED = "as_printed"  # read without repairing an OCR confusion
+    ID_BIRTH_DATE = "id_birth_date"  # the birth date printed agrees with the one in the ID number
+    ID_SEX = "id_sex"  # the sex printed agrees with the one in the ID number
+    DATE_ORDER = "date_order"  # birth, work start and retirement come in this order
+
+
+class CheckOutcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class CheckVerdict(_Model):
+    """What one check found about a field. Checks never change a confidence: the calibration weighs them."""
+
+    check: CheckName
+    outcome: CheckOutcome
+    reason: str | None = Field(default=None, description="why it failed or could not be applied")
+
+
 class ExtractedField(_Model):
     key: str = Field(description="registry field key, e.g. id_number, name, form_date")
     label: str = Field(description="the label printed on the form")
@@ -165,6 +187,7 @@ class ExtractedField(_Model):
     box: Box | None = None
     status: FieldStatus = FieldStatus.REVIEW
     reasons: list[str] = []
+    checks: list[CheckVerdict] = Field(default=[], description="the verdicts of the checks the value went through")
     features: dict[str, float | str] = Field(
         default={},
         description="what the confidence was computed from (raw_confidence, validator, cross_check, "

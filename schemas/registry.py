@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from pipeline.errors import RegistryError
 from schemas.models import Retention
-from schemas.registry_models import BusinessItem, FieldKind, FormSpec, SeparatorSpec
+from schemas.registry_models import BusinessItem, FieldKind, FormSpec, FutureDates, PersonTableWords, SeparatorSpec
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ SUPPORTED_VERSION = 1
 
 INSURANCE_TYPES = frozenset({"养老", "医疗", "失业", "工伤", "生育", "综合"})
 BUSINESS_STEPS = frozenset({"登记", "征缴", "待遇", "转移", "稽核", "结算", "统计", "管理"})
-ROLES = frozenset({"main", "attachment"})
 
 # Keys other code relies on: the same key must mean the same kind of value on every form.
 CANONICAL_KINDS: dict[str, FieldKind] = {
@@ -89,10 +88,15 @@ class Registry(BaseModel):
         default={}, description="field key → plausible (lowest, highest) amount in yuan; see forms.yaml"
     )
     separator: SeparatorSpec = Field(description="what marks a vendor's separator sheet; see separator_sheets.yaml")
+    future_dates: FutureDates = Field(default=FutureDates(), description="dates that may lie ahead of the form")
+    date_order: list[str] = Field(default=[], description="date keys in the order they happen in one life")
+    form_words: list[str] = Field(default=[], description="words printed by signature lines: never a name")
+    person_tables: PersonTableWords = Field(description="the words that frame every person table")
 
     _forms_by_id: dict[str, FormSpec] = PrivateAttr(default_factory=dict)
     _items_by_id: dict[str, BusinessItem] = PrivateAttr(default_factory=dict)
     _item_by_form: dict[str, BusinessItem] = PrivateAttr(default_factory=dict)
+    _labels: tuple[str, ...] = PrivateAttr(default=())
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Registry:
@@ -105,6 +109,9 @@ class Registry(BaseModel):
             )
         self._forms_by_id = {f.form_id: f for f in self.forms}
         self._items_by_id = {i.item_id: i for i in self.items}
+        self._labels = tuple(
+            sorted({lbl for form in self.forms for f in form.fields for lbl in (f.label, *f.synonyms)})
+        )
         # main use first: an attachment filed under many items maps to the first that lists it
         for item in self.items:
             for form_id in item.main_forms:
@@ -121,6 +128,10 @@ class Registry(BaseModel):
             return self._forms_by_id[form_id]
         except KeyError:
             raise KeyError(form_id) from None
+
+    def labels(self) -> tuple[str, ...]:
+        """Every field label and synonym printed on any form, sorted."""
+        return self._labels
 
     def item(self, item_id: str) -> BusinessItem:
         """The business item with this id; KeyError (carrying the id) if there is none."""
@@ -194,6 +205,10 @@ def load_registry(directory: Path | None = None) -> Registry:
         "org_name_endings": forms.get("org_name_endings", []),
         "amount_ranges": forms.get("amount_ranges", {}),
         "separator": separators.get("separator"),
+        "future_dates": forms.get("future_dates", {}),
+        "date_order": forms.get("date_order", []),
+        "form_words": forms.get("form_words", []),
+        "person_tables": forms.get("person_tables"),
     }
     try:
         registry = Registry.model_validate(data)
@@ -242,6 +257,7 @@ def _problems(reg: Registry) -> list[str]:
     problems += _item_problems(reg)
     problems += _org_name_problems(reg)
     problems += _separator_problems(reg.separator)
+    problems += _rule_data_problems(reg)
     return problems
 
 
@@ -256,6 +272,26 @@ def _separator_problems(sep: SeparatorSpec) -> list[str]:
     problems += [f"separator: separating patch {n!r} has no pattern" for n in sep.separating_patches if n not in names]
     if sep.patch_narrow_mm >= sep.patch_wide_mm:
         problems.append(f"separator: narrow bars ({sep.patch_narrow_mm} mm) are not narrower than wide ones")
+    return problems
+
+
+def _rule_data_problems(reg: Registry) -> list[str]:
+    """The word lists and key lists the extractor and its checks read."""
+    kinds = {f.key: f.kind for form in reg.forms for f in form.fields}
+    problems: list[str] = []
+    for where, keys in (("future_dates.keys", reg.future_dates.keys), ("date_order", reg.date_order)):
+        problems += [f"{where}: {k} is listed twice" for k in _duplicates(keys)]
+        problems += [
+            f"{where}: {k} is not a date field of any form" for k in keys if kinds.get(k) is not FieldKind.DATE
+        ]
+    words = [
+        ("form_words", reg.form_words),
+        ("person_tables.row_number_labels", reg.person_tables.row_number_labels),
+        ("person_tables.end_words", reg.person_tables.end_words),
+    ]
+    for where, listed in words:
+        problems += [f"{where}: {w!r} is listed twice" for w in _duplicates(listed)]
+        problems += [f"{where}: {w!r} is not plain Han text" for w in listed if not _HAN.match(w)]
     return problems
 
 
@@ -291,8 +327,6 @@ def _form_problems(reg: Registry) -> list[str]:
     problems += [f"form_id {i!r} is not ascii snake_case" for i in ids if not _ID_RE.match(i)]
     owner: dict[str, str] = {}
     for form in reg.forms:
-        if form.role not in ROLES:
-            problems.append(f"form {form.form_id}: role {form.role!r} is not one of {sorted(ROLES)}")
         for title in [form.title, *form.variants]:
             other = owner.setdefault(title, form.form_id)
             if other != form.form_id:

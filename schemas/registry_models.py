@@ -7,6 +7,7 @@ business item, 主件 and 附件) and 附件二 保管期限表 (retention per i
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,7 +52,7 @@ class FormSpec(BaseModel):
     form_id: str = Field(description="stable ascii id, e.g. personal_registration")
     title: str = Field(description="the registry's base title, e.g. 个人注册登记表")
     variants: list[str] = Field(default=[], description="title variants seen on real forms")
-    role: str = Field(description="main (主件) or attachment (附件)")
+    role: Literal["main", "attachment"] = Field(description="main (主件) or attachment (附件)")
     fields: list[FieldSpec] = []
     person_table: list[str] = Field(
         default=[],
@@ -82,6 +83,24 @@ class SeparatorSpec(BaseModel):
             return next(p for p, n in self.patch_codes.items() if n == name)
         except StopIteration:
             raise KeyError(name) from None
+
+
+class PersonTableWords(BaseModel):
+    """The words that frame every person table."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    row_number_labels: list[str] = Field(min_length=1, description="labels of the row-number column: 序号")
+    end_words: list[str] = Field(min_length=1, description="words of the lines where the rows end: 备注, 经办人 …")
+
+
+class FutureDates(BaseModel):
+    """Date fields whose value may lie ahead of the form, and how far."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    keys: list[str] = []
+    years: int = Field(default=1, ge=1, le=100)
 
 
 class BusinessItem(BaseModel):

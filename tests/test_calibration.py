@@ -12,7 +12,7 @@ import pytest
 from pipeline.calibration.artefacts import CALIBRATION_FILE, THRESHOLDS_FILE, decision_model
 from pipeline.calibration.features import (
     FieldFeatures,
-    cross_checks,
+    cross_check_state,
     field_features,
     is_label_like,
     value_ending,
@@ -27,6 +27,8 @@ from pipeline.calibration.thresholds import (
     save_thresholds,
 )
 from pipeline.errors import ConfigError
+from pipeline.extract.checks import cross_check
+from pipeline.extract.parse import parse_value
 from pipeline.settings import DecideSettings
 from schemas.models import ExtractedField
 from schemas.registry import get_registry
@@ -62,6 +64,10 @@ def _features(kind: FieldKind, raw: float, key: str = "k", validator: str = "pas
 # ---- features --------------------------------------------------------------------------------
 
 
+def _cross(fields: list[ExtractedField]) -> dict[str, str]:
+    return {f.key: cross_check_state(f) for f in cross_check(fields)}
+
+
 def test_cross_checks_agree_and_disagree_with_the_id_number() -> None:
     ident = _valid_id()
     fields = [
@@ -69,10 +75,11 @@ def test_cross_checks_agree_and_disagree_with_the_id_number() -> None:
         _field("birth_date", "1980年1月1日", "1980-01-01"),
         _field("sex", "女", "女"),
     ]
-    got = cross_checks(fields)
-    assert got == {"birth_date": "agreed", "sex": "disagreed", "id_number": "disagreed"}
+    assert _cross(fields) == {"birth_date": "agreed", "sex": "disagreed", "id_number": "disagreed"}
     fields[2] = _field("sex", "男", "男")
-    assert cross_checks(fields) == {"birth_date": "agreed", "sex": "agreed", "id_number": "agreed"}
+    assert _cross(fields) == {"birth_date": "agreed", "sex": "agreed", "id_number": "agreed"}
+    # nothing to compare with: absent, as for a field no check has seen
+    assert _cross([_field("sex", "男", "男"), _field("name", "张三", "张三")]) == {"sex": "absent", "name": "absent"}
 
 
 def test_date_order_is_a_cross_check() -> None:
@@ -81,28 +88,44 @@ def test_date_order_is_a_cross_check() -> None:
         _field("work_start_date", "x", "1985-01-01"),
         _field("retire_date", "x", "2050-01-01"),
     ]
-    got = cross_checks(fields)
+    got = _cross(fields)
     assert got["birth_date"] == "disagreed"
     assert got["work_start_date"] == "disagreed"
     assert got["retire_date"] == "agreed"
 
 
+def test_checking_twice_replaces_the_verdicts_and_keeps_the_confidence() -> None:
+    ident = _valid_id()
+    fields = [_field("id_number", ident, ident, confidence=0.8), _field("sex", "女", "女", confidence=0.7)]
+    once = cross_check(fields)
+    assert cross_check(once) == once
+    assert [f.confidence for f in once] == [0.8, 0.7]
+
+
+def _parsed(key: str, raw: str) -> ExtractedField:
+    spec = next(f for f in get_registry().form("personal_registration").fields if f.key == key)
+    parsed = parse_value(spec, raw)
+    return _field(key, raw, parsed.normalized).model_copy(update={"checks": parsed.verdicts()})
+
+
 def test_validator_state_passed_repaired_failed() -> None:
     spec = next(f for f in get_registry().form("personal_registration").fields if f.key == "id_number")
     ident = _valid_id()
-    assert field_features(_field("id_number", ident, ident), spec, "absent").validator == "passed"
+    assert field_features(_parsed("id_number", ident), spec).validator == "passed"
     misread = ident[:9] + "O" + ident[10:]  # an OCR O for a 0 of the birth date
     assert ident[9] == "0"
-    assert field_features(_field("id_number", misread, ident), spec, "absent").validator == "repaired"
-    assert field_features(_field("id_number", ident[:-2], None), spec, "absent").validator == "failed"
+    assert field_features(_parsed("id_number", misread), spec).validator == "repaired"
+    assert field_features(_parsed("id_number", ident[:-2]), spec).validator == "failed"
     text_spec = next(f for f in get_registry().form("personal_registration").fields if f.key == "address")
-    assert field_features(_field("address", "北京市", "北京市"), text_spec, "absent").validator == "none"
+    assert field_features(_parsed("address", "北京市"), text_spec).validator == "none"
+    # the features read the verdicts: a field no check has seen has nothing passed or failed
+    assert field_features(_field("id_number", ident, ident), spec).validator == "none"
 
 
 def test_raw_confidence_is_kept_once_recorded() -> None:
     field = _field("name", "张三", "张三", confidence=0.42)
     field = field.model_copy(update={"features": {"raw_confidence": 0.97}})
-    assert field_features(field, None, "absent").raw_confidence == 0.97
+    assert field_features(field, None).raw_confidence == 0.97
 
 
 def test_value_shape_and_label_like() -> None:

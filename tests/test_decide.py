@@ -9,6 +9,8 @@ import pytest
 from pipeline.calibration.model import Calibration, save_calibration
 from pipeline.calibration.thresholds import KindThreshold, Thresholds, save_thresholds
 from pipeline.decide import decide_document, is_audit_sample
+from pipeline.extract.checks import cross_check
+from pipeline.extract.parse import parse_value
 from pipeline.settings import DecideSettings
 from schemas.models import Classification, Document, DocumentStatus, ExtractedField, FieldStatus
 from schemas.registry import get_registry
@@ -53,12 +55,15 @@ def _doc(fields: list[ExtractedField], label: str | None = FORM, confidence: flo
         first_page=1,
         last_page=1,
         classification=Classification(label=label, confidence=confidence, model_version="t"),
-        fields=fields,
+        fields=cross_check(fields),  # as assembly does: the checks run between extraction and decision
     )
 
 
 def _f(key: str, value: str, normalized: str | None, confidence: float) -> ExtractedField:
-    return ExtractedField(key=key, label=key, value=value, normalized=normalized, confidence=confidence)
+    """A field as extracted: with the verdict of its own value check."""
+    spec = next((s for s in _form().fields if s.key == key), None)
+    checks = parse_value(spec, value).verdicts() if spec is not None else []
+    return ExtractedField(key=key, label=key, value=value, normalized=normalized, confidence=confidence, checks=checks)
 
 
 def _good() -> list[ExtractedField]:
@@ -120,6 +125,8 @@ def test_cross_check_disagreement_is_recorded(settings: DecideSettings) -> None:
     doc = decide_document(_doc(fields), _form(), settings)
     got = {f.key: f.features["cross_check"] for f in doc.fields}
     assert got["sex"] == "disagreed" and got["id_number"] == "disagreed" and got["birth_date"] == "agreed"
+    sex = next(f for f in doc.fields if f.key == "sex")
+    assert "sex disagrees with the ID number" in sex.reasons and sex.features["raw_confidence"] == 0.99
 
 
 def test_unknown_or_uncertain_form_goes_to_review(settings: DecideSettings) -> None:

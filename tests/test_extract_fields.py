@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pipeline.extract.fields import clean_text, cut_at_label, extract_fields
-from schemas.models import ExtractedField, FieldStatus, OcrPage, Word
+from pipeline.extract.checks import cross_check
+from pipeline.extract.fields import cut_at_label, extract_fields
+from pipeline.extract.parse import clean_text
+from schemas.models import CheckName, CheckOutcome, ExtractedField, OcrPage, Word
 from schemas.registry import get_registry
 
 ROW = 70  # a table row at 300 DPI
@@ -20,6 +22,15 @@ def _page(*words: Word) -> OcrPage:
 
 def _fields(form_id: str, page: OcrPage) -> dict[str, ExtractedField]:
     return {f.key: f for f in extract_fields(get_registry().form(form_id), [(1, page)])}
+
+
+def _why(field: ExtractedField) -> str:
+    """What the failed checks say about the field."""
+    return " ".join(c.reason or "" for c in field.checks if c.outcome is CheckOutcome.FAILED)
+
+
+def _outcome(field: ExtractedField, check: CheckName) -> CheckOutcome | None:
+    return next((c.outcome for c in field.checks if c.check is check), None)
 
 
 def test_value_right_of_the_label_beats_the_value_of_the_row_below() -> None:
@@ -93,19 +104,25 @@ def test_id_fragments_on_the_row_are_joined_and_cross_checked() -> None:
         _w("性别", 1380, 1),
         _w("男", 1640, 1, 60),
     )
-    got = _fields("personal_registration", page)
-    assert got["id_number"].normalized == "11010519491231002X"
-    # the ID says 女: both readings lose confidence and say why
-    assert any("disagrees" in r for r in got["sex"].reasons)
-    assert got["sex"].confidence < 0.6
+    read = _fields("personal_registration", page)
+    assert read["id_number"].normalized == "11010519491231002X"
+    got = {f.key: f for f in cross_check(list(read.values()))}
+    # the ID says 女: both readings get a failed verdict that says why, and keep the confidence they were read with
+    for key in ("sex", "id_number"):
+        assert _outcome(got[key], CheckName.ID_SEX) is CheckOutcome.FAILED
+        assert "sex disagrees with the ID number" in _why(got[key])
+        assert got[key].confidence == read[key].confidence
+    assert _outcome(got["id_number"], CheckName.ID_BIRTH_DATE) is CheckOutcome.NOT_APPLICABLE
 
 
-def test_a_value_that_fails_its_check_is_never_confident() -> None:
+def test_a_value_that_fails_its_check_keeps_its_ocr_confidence_and_says_so() -> None:
     page = _page(_w("公民身份号码", 270, 0, 280), _w("110105194912310021", 620, 0, 520, conf=1.0))
     got = _fields("personal_registration", page)
     assert got["id_number"].normalized is None
-    assert got["id_number"].confidence <= 0.3
-    assert got["id_number"].status is not FieldStatus.ACCEPTED
+    assert _outcome(got["id_number"], CheckName.VALUE) is CheckOutcome.FAILED
+    # the OCR was sure; the verdict is what keeps it from being accepted (test_decide: never accepted)
+    assert got["id_number"].confidence > 0.9
+    assert "GB 11643" in _why(got["id_number"])
 
 
 def test_signature_line_words_are_not_names() -> None:
@@ -147,7 +164,7 @@ def test_unit_name_cut_short_by_a_seal_is_not_a_value() -> None:
     got = _fields("unit_change_registration", page)
     assert got["unit_name"].value == "北京市朝阳区"
     assert got["unit_name"].normalized is None
-    assert "organisational form" in " ".join(got["unit_name"].reasons)
+    assert "organisational form" in _why(got["unit_name"])
     whole = _page(_w("单位名称", 290, 0), _w("北京市朝阳区教育局", 666, 0, 500))
     assert _fields("unit_change_registration", whole)["unit_name"].normalized == "北京市朝阳区教育局"
 
@@ -157,7 +174,7 @@ def test_change_item_is_one_of_the_forms_choices() -> None:
     assert _fields("unit_change_registration", page)["change_item"].normalized == "单位地址"
     odd = _page(_w("变更项目", 290, 0), _w("随便写的", 666, 0), _w("变更前", 290, 1))
     got = _fields("unit_change_registration", odd)["change_item"]
-    assert got.normalized is None and "choices" in " ".join(got.reasons)
+    assert got.normalized is None and "choices" in _why(got)
 
 
 def test_a_unit_name_read_in_two_pieces_is_joined_not_cut_to_its_tail() -> None:
@@ -184,4 +201,4 @@ def test_an_amount_that_lost_its_decimal_point_is_not_trusted() -> None:
     form = next(f for f in get_registry().forms if any(s.key == "monthly_wage" for s in f.fields))
     page = _page(_w("本人工资", 290, 0), _w("4787722", 666, 0))
     got = {f.key: f for f in extract_fields(form, [(1, page)])}.get("monthly_wage")
-    assert got is not None and got.normalized is None and "decimal point" in " ".join(got.reasons)
+    assert got is not None and got.normalized is None and "decimal point" in _why(got)

@@ -279,3 +279,41 @@ def test_separator_sheets_are_data_and_checked(tmp_path: Path) -> None:
     (tmp_path / "separator_sheets.yaml").unlink()
     with pytest.raises(RegistryError, match=r"separator_sheets\.yaml: cannot read"):
         load_registry(tmp_path)
+
+
+def test_rule_data_is_in_the_registry(registry: Registry) -> None:
+    assert registry.form("unit_staff_change").person_table[:3] == ["name", "sex", "id_number"]
+    assert "retire_date" in registry.future_dates.keys and registry.future_dates.years >= 30
+    assert registry.date_order == ["birth_date", "work_start_date", "retire_date"]
+    assert {"签字", "负责人"} <= set(registry.form_words)
+    assert "备注" in registry.person_tables.end_words
+
+
+def test_a_role_outside_main_and_attachment_fails(tmp_path: Path) -> None:
+    catalogue, forms = _copy(tmp_path)
+    forms["forms"][0]["role"] = "annex"
+    _write(tmp_path, catalogue, forms)
+    with pytest.raises(RegistryError, match="does not match its schema") as info:
+        load_registry(tmp_path)
+    assert "'main' or 'attachment'" in info.value.message
+
+
+def test_bad_rule_data_fails(tmp_path: Path) -> None:
+    catalogue, forms = _copy(tmp_path)
+    forms["future_dates"]["keys"].append("unit_name")
+    forms["date_order"].append("no_such_date")
+    forms["form_words"].append("Sign")
+    forms["person_tables"]["end_words"].append("备注")
+    _write(tmp_path, catalogue, forms)
+    with pytest.raises(RegistryError) as info:
+        load_registry(tmp_path)
+    message = info.value.message
+    assert "future_dates.keys: unit_name is not a date field of any form" in message
+    assert "date_order: no_such_date is not a date field of any form" in message
+    assert "form_words: 'Sign' is not plain Han text" in message
+    assert "person_tables.end_words: '备注' is listed twice" in message
+    del forms["person_tables"]
+    _write(tmp_path, catalogue, forms)
+    with pytest.raises(RegistryError, match="does not match its schema") as info:
+        load_registry(tmp_path)
+    assert "person_tables" in info.value.message

@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from bench.accuracy import evaluate
+from pipeline.extract.checks import CROSS_CHECKS
+from pipeline.extract.fields import extract_fields
+from pipeline.extract.parse import parse_value
 from pipeline.extract.table_rows import extract_table_rows, mirror_first_row
-from schemas.models import Document, ExtractedField, FieldStatus, OcrPage, Word
+from schemas.models import CheckName, CheckOutcome, Document, ExtractedField, FieldStatus, OcrPage, Word
 from schemas.registry import get_registry
 from synth import GroundTruth
 from synth.truth import DocumentTruth, PageTruth
@@ -122,11 +125,13 @@ def test_a_failing_id_is_kept_for_review_and_a_wrong_sex_is_flagged() -> None:
     first, second = extract_table_rows(FORM, [(1, page)])
     ident = {f.key: f for f in first}["id_number"]
     assert ident.normalized is None and ident.value == broken
-    assert "GB 11643" in ident.reasons[0]
+    assert (ident.checks[0].check, ident.checks[0].outcome) == (CheckName.VALUE, CheckOutcome.FAILED)
+    assert "GB 11643" in (ident.checks[0].reason or "")
     by_key = {f.key: f for f in second}
     assert by_key["id_number"].normalized == IDS[1]
-    assert "sex disagrees with the ID number" in by_key["sex"].reasons
-    assert by_key["sex"].confidence < 0.95 * 0.6
+    failed = [c for c in by_key["sex"].checks if c.outcome is CheckOutcome.FAILED]
+    assert [(c.check, c.reason) for c in failed] == [(CheckName.ID_SEX, "sex disagrees with the ID number")]
+    assert by_key["sex"].confidence == 0.95  # as read: the verdict is weighed by the calibration, once
 
 
 def test_cells_merged_by_ocr_are_split_and_stray_lines_are_not_rows() -> None:
@@ -140,6 +145,44 @@ def test_cells_merged_by_ocr_are_split_and_stray_lines_are_not_rows() -> None:
     rows = extract_table_rows(FORM, [(1, _page([merged, stray]))])
     assert len(rows) == 1
     assert _values(rows[0]) == {"name": "张伟", "sex": "男", "id_number": IDS[0], "change_type": "增加"}
+
+
+# (column, raw text): cases where the table's own parser and the form's used to disagree
+SAME_TEXT = [
+    ("contribution_base", "1.00"),  # below the registry's lowest base: the table refused it, the form took it
+    ("contribution_base", "44.500.00"),  # a comma read as a point: the table refused it, the form read 44500.00
+    ("contribution_base", "4,500.00"),
+    ("change_type", "增 加"),  # choices were normalised on the form only
+    ("sex", "女"),
+    ("change_date", "2015年3月2日"),
+]
+_CELL_X = {"contribution_base": X["base"], "change_type": X["type"], "sex": X["sex"], "change_date": X["date"]}
+
+
+@pytest.mark.parametrize(("key", "raw"), SAME_TEXT)
+def test_a_table_cell_and_a_form_field_parse_the_same_text_the_same(key: str, raw: str) -> None:
+    row = [_w("1", X["seq"], 1130), _w("张伟", X["name"], 1130), _w(IDS[0], X["id"], 1130), _w(raw, _CELL_X[key], 1130)]
+    cell = next(f for f in extract_table_rows(FORM, [(1, _page([row]))])[0] if f.key == key)
+    spec = next(s for s in FORM.fields if s.key == key)
+    form_page = OcrPage(
+        engine="t", engine_version="1", width=2480, height=3508, words=[_w(spec.label, 300, 500), _w(raw, 900, 500)]
+    )
+    field = next(f for f in extract_fields(FORM, [(1, form_page)]) if f.key == key)
+    assert cell.normalized == field.normalized
+    own = [c for c in cell.checks if c.check not in CROSS_CHECKS]  # the row also cross-checks the cell
+    assert own == field.checks
+
+
+def test_the_shared_parse_follows_the_registry() -> None:
+    got = {raw: parse_value(next(s for s in FORM.fields if s.key == k), raw).normalized for k, raw in SAME_TEXT}
+    assert got == {
+        "1.00": None,
+        "44.500.00": "44500.00",
+        "4,500.00": "4500.00",
+        "增 加": "增加",
+        "女": "女",
+        "2015年3月2日": "2015-03-02",
+    }
 
 
 def test_a_page_without_the_table_header_gives_no_rows() -> None:

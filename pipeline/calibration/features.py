@@ -1,13 +1,12 @@
 """What a field's confidence is computed from, read off the extracted document.
 
-The features are derived here from the field values and the registry, not from the extractor's
-reason texts, so the calibration keeps meaning the same thing while the extractor changes.
+The features are derived here from the field values, the verdicts of the checks the extractor ran
+(stored on each field) and the registry, never from the extractor's reason texts, so the calibration
+keeps meaning the same thing while the extractor changes.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Literal
@@ -15,19 +14,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.extract import validators as v
+from pipeline.extract.checks import CROSS_CHECKS
 from pipeline.text import normalize_text
-from schemas.models import Document, ExtractedField, FieldStatus
+from schemas.models import CheckName, CheckOutcome, Document, ExtractedField, FieldStatus
 from schemas.registry import get_registry
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
 
 Validator = Literal["passed", "repaired", "failed", "none"]
 CrossCheck = Literal["agreed", "disagreed", "absent"]
 Shape = Literal["date", "digits", "han", "mixed", "empty"]
-
-# Kinds whose value is checked by a validator; a TEXT value has nothing to pass or fail.
-_VALIDATED = frozenset(FieldKind) - {FieldKind.TEXT}
-# Dates that must come in this order on one person's form.
-_DATE_ORDER = ("birth_date", "work_start_date", "retire_date")
 
 # Retirement dates lie decades ahead; the shape test only asks whether a value reads as a date.
 _LATEST = date(2100, 12, 31)
@@ -86,9 +81,7 @@ def value_shape(value: str) -> Shape:
 
 @lru_cache(maxsize=1)
 def _label_words() -> frozenset[str]:
-    return frozenset(
-        normalize_text(label) for form in get_registry().forms for f in form.fields for label in (f.label, *f.synonyms)
-    )
+    return frozenset(normalize_text(label) for label in get_registry().labels())
 
 
 def is_label_like(value: str) -> bool:
@@ -105,62 +98,26 @@ def value_ending(value: str) -> str:
     return "#" if text[-1].isdigit() else text[-1]
 
 
-def _validator(field: ExtractedField, kind: FieldKind) -> Validator:
-    if kind not in _VALIDATED:
-        return "none"
-    if field.normalized is None:
+def _validator(field: ExtractedField) -> Validator:
+    outcomes = {c.check: c.outcome for c in field.checks}
+    value = outcomes.get(CheckName.VALUE)
+    if value is CheckOutcome.FAILED:
         return "failed"
-    if kind is FieldKind.ID_NUMBER and field.value is not None:
-        _, repaired = v.parse_id_number(field.value)
-        return "repaired" if repaired else "passed"
-    return "passed"
+    if value is not CheckOutcome.PASSED:
+        return "none"  # free text, or a field no check has seen
+    return "repaired" if outcomes.get(CheckName.AS_PRINTED) is CheckOutcome.FAILED else "passed"
 
 
-def _id_checks(fields: dict[str, ExtractedField]) -> dict[str, bool]:
-    """key → does the field agree with what the ID number encodes; only keys both sides have."""
-    id_field = fields.get("id_number")
-    if id_field is None or id_field.normalized is None:
-        return {}
-    expected: dict[str, str | None] = {}
-    birth = v.id_birth_date(id_field.normalized)
-    expected["birth_date"] = birth.isoformat() if birth else None
-    expected["sex"] = v.id_sex(id_field.normalized)
-    out: dict[str, bool] = {}
-    for key, want in expected.items():
-        other = fields.get(key)
-        if other is None or other.normalized is None or want is None:
-            continue
-        out[key] = other.normalized == want
-    if out:
-        # The ID number is checked by every comparison it takes part in.
-        out["id_number"] = all(out.values())
-    return out
+def cross_check_state(field: ExtractedField) -> CrossCheck:
+    """Disagreed with another reading when any cross-check failed, agreed when one passed and none
+    failed, absent when none could be applied."""
+    outcomes = {c.outcome for c in field.checks if c.check in CROSS_CHECKS}
+    if CheckOutcome.FAILED in outcomes:
+        return "disagreed"
+    return "agreed" if CheckOutcome.PASSED in outcomes else "absent"
 
 
-def _order_checks(fields: dict[str, ExtractedField]) -> dict[str, bool]:
-    dates = [(k, fields[k].normalized or "") for k in _DATE_ORDER if k in fields and fields[k].normalized]
-    out: dict[str, bool] = {}
-    for (k1, d1), (k2, d2) in itertools.pairwise(dates):
-        ok = d1 < d2
-        for k in (k1, k2):
-            out[k] = out.get(k, True) and ok
-    return out
-
-
-def cross_checks(fields: Sequence[ExtractedField]) -> dict[str, CrossCheck]:
-    """Per field key: agreed with another reading, disagreed with one, or nothing to compare."""
-    by_key = {f.key: f for f in fields if f.normalized is not None}
-    out: dict[str, CrossCheck] = {}
-    for checks in (_id_checks(by_key), _order_checks(by_key)):
-        for key, ok in checks.items():
-            if not ok:
-                out[key] = "disagreed"
-            elif out.get(key) != "disagreed":
-                out[key] = "agreed"
-    return out
-
-
-def field_features(field: ExtractedField, spec: FieldSpec | None, cross: CrossCheck) -> FieldFeatures:
+def field_features(field: ExtractedField, spec: FieldSpec | None) -> FieldFeatures:
     """The evidence for one found field. `field.features` keeps the raw confidence once it is set,
     so deciding a document twice never calibrates an already calibrated confidence."""
     kind = spec.kind if spec is not None else FieldKind.TEXT
@@ -170,8 +127,8 @@ def field_features(field: ExtractedField, spec: FieldSpec | None, cross: CrossCh
         key=field.key,
         kind=kind,
         raw_confidence=float(raw),
-        validator=_validator(field, kind),
-        cross_check=cross,
+        validator=_validator(field),
+        cross_check=cross_check_state(field),
         value_chars=len(normalize_text(field.value or "")),
         shape=value_shape(field.value or ""),
         ending=value_ending(field.value or ""),
@@ -183,10 +140,7 @@ def field_features(field: ExtractedField, spec: FieldSpec | None, cross: CrossCh
 def document_features(doc: Document, form: FormSpec | None) -> list[FieldFeatures | None]:
     """Per field of the document, in order: its evidence, or None for a field that was not found."""
     specs = {s.key: s for s in form.fields} if form is not None else {}
-    cross = cross_checks(doc.fields)
     return [
-        None
-        if f.status is FieldStatus.MISSING or f.value is None
-        else field_features(f, specs.get(f.key), cross.get(f.key, "absent"))
+        None if f.status is FieldStatus.MISSING or f.value is None else field_features(f, specs.get(f.key))
         for f in doc.fields
     ]

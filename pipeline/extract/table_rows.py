@@ -2,9 +2,8 @@
 
 The table's header row gives each column's position; every line of words below it, up to the
 remarks or sign-off, is one person. A word goes to the column whose parser accepts it, nearest
-first, so a value written off-centre or in a cell narrower than its header still lands right. Each
-row's ID number is checked (GB 11643, with the single-repair rule of the validators) and compared
-with the row's own sex.
+first, so a value written off-centre or in a cell narrower than its header still lands right. A cell
+is parsed as a form field of its kind is (extract/parse.py); each row is cross-checked as one person.
 
 A table too long for one sheet goes on over a continuation sheet (续表). One that repeats the header
 is read like the first; one without it is read with the columns of the sheet before, and only when it
@@ -17,30 +16,19 @@ from __future__ import annotations
 import logging
 import re
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pipeline.calibration.artefacts import decision_model
-from pipeline.calibration.features import cross_checks
-from pipeline.decide import decide_field
-from pipeline.extract import validators as v
 from pipeline.extract.anchors import find_anchors
+from pipeline.extract.checks import cross_check
+from pipeline.extract.parse import parse_value
 from pipeline.separate import continuation_mark, is_continuation_mark
-from pipeline.settings import DecideSettings
-from schemas.models import Document, ExtractedField, OcrPage, Word
+from schemas.models import ExtractedField, OcrPage, Word
+from schemas.registry import get_registry
 from schemas.registry_models import SEQ_KEY, FieldKind, FieldSpec, FormSpec
 
 log = logging.getLogger(__name__)
 
-SEQ_LABELS = ("序号",)
-
-# Lines where the table ends: the remarks and sign-off every form closes with.
-_STOP_WORDS = ("备注", "经办人", "盖章", "日期", "负责人", "审核")
-_FAILED_CHECK = 0.3
-# A monthly contribution base outside this range (yuan) is a misread, not a wage: 1.00 or 22005030.10.
-_BASE_RANGE = (300.0, 100_000.0)
-# Handwriting jitter reads as dots and commas inside a row of digits boxes.
-_ID_NOISE = re.compile(r"[\s.,·:;'`\-]")
 # Where OCR ran two cells together without a space: a run of digits against a run of Han characters.
 _SCRIPT_CHANGE = re.compile(r"(?<=[0-9Xx.])(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?=[0-9])")
 _MIN_HEADER_COLUMNS = 3
@@ -57,34 +45,6 @@ class _Column:
     x1: float
 
 
-def _parse(spec: FieldSpec, raw: str) -> tuple[str | None, float, str | None, bool]:
-    """(normalised, confidence factor, reason, repaired) for one cell."""
-    if spec.kind is FieldKind.ID_NUMBER:
-        value, repaired = v.parse_id_number(_ID_NOISE.sub("", raw))
-        if value is None:
-            return None, _FAILED_CHECK, "ID number fails the GB 11643 check", False
-        return value, 0.9 if repaired else 1.0, "repaired OCR confusion" if repaired else None, repaired
-    parsers: dict[FieldKind, Callable[[str], str | None]] = {
-        FieldKind.NAME: v.parse_name,
-        FieldKind.SEX: v.parse_sex,
-        FieldKind.AMOUNT: v.parse_amount,
-        FieldKind.DATE: lambda s: d.isoformat() if (d := v.parse_date(s)) else None,
-    }
-    if spec.kind is FieldKind.AMOUNT and raw.count(".") > 1:
-        return None, _FAILED_CHECK, "amount has more than one decimal point", False  # two cells run together
-    if spec.kind in parsers:
-        value = parsers[spec.kind](raw)
-        if value and spec.key == "contribution_base" and not _BASE_RANGE[0] <= float(value) <= _BASE_RANGE[1]:
-            return None, _FAILED_CHECK, "contribution base outside the plausible range", False
-        return (value, 1.0, None, False) if value else (None, _FAILED_CHECK, f"{spec.kind.value} not recognised", False)
-    if spec.choices:
-        text = raw.strip()
-        hit = next((c for c in spec.choices if c == text), None) or next((c for c in spec.choices if c in text), None)
-        return (hit, 1.0, None, False) if hit else (None, _FAILED_CHECK, "not one of the form's choices", False)
-    text = raw.strip()
-    return (text or None), 1.0, None, False
-
-
 def _accepts(column: _Column, text: str) -> bool:
     """Could this word be this column's value? Used to route words, not to judge them."""
     t = text.strip()
@@ -96,7 +56,7 @@ def _accepts(column: _Column, text: str) -> bool:
     if spec.kind is FieldKind.TEXT and not spec.choices:
         # free text takes what no typed column wants: Han text that is not a name-looking word
         return bool(re.search(r"[\u4e00-\u9fff]", t))
-    return _parse(spec, t)[0] is not None
+    return parse_value(spec, t).normalized is not None
 
 
 def _header(page: OcrPage, form: FormSpec) -> tuple[list[_Column], float] | None:
@@ -104,7 +64,7 @@ def _header(page: OcrPage, form: FormSpec) -> tuple[list[_Column], float] | None
     specs = form.table_columns()
     hits: list[tuple[str, FieldSpec | None, Word]] = []
     for spec in [None, *specs]:
-        labels = list(SEQ_LABELS) if spec is None else [spec.label, *spec.synonyms]
+        labels = get_registry().person_tables.row_number_labels if spec is None else [spec.label, *spec.synonyms]
         anchors = find_anchors(page, labels)
         if anchors:
             best = max(anchors, key=lambda a: a.score)
@@ -185,8 +145,7 @@ def _route(line: list[Word], columns: list[_Column]) -> dict[str, list[Word]]:
 
 def _cell_field(spec: FieldSpec, words: list[Word], page_no: int) -> ExtractedField:
     raw = "".join(w.text for w in sorted(words, key=lambda w: w.box[0])).strip()
-    normalized, factor, reason, _repaired = _parse(spec, raw)
-    confidence = min(w.confidence for w in words) * factor
+    parsed = parse_value(spec, raw)
     box = (
         min(w.box[0] for w in words),
         min(w.box[1] for w in words),
@@ -197,31 +156,17 @@ def _cell_field(spec: FieldSpec, words: list[Word], page_no: int) -> ExtractedFi
         key=spec.key,
         label=spec.label,
         value=raw,
-        normalized=normalized,
-        confidence=round(min(max(confidence, 0.0), 1.0), 4),
+        normalized=parsed.normalized,
+        confidence=round(min(w.confidence for w in words), 4),
         page_no=page_no,
         box=box,
-        reasons=[reason] if reason else [],
+        checks=parsed.verdicts(),
     )
-
-
-def _cross_check(row: dict[str, ExtractedField]) -> None:
-    """The sex inside a row's ID number must agree with the row's own sex column."""
-    ident, sex = row.get("id_number"), row.get("sex")
-    if ident is None or sex is None or ident.normalized is None or sex.normalized is None:
-        return
-    if v.id_sex(ident.normalized) == sex.normalized:
-        for f in (ident, sex):
-            f.confidence = round(1 - (1 - f.confidence) * 0.5, 4)
-    else:
-        for f in (ident, sex):
-            f.confidence = round(f.confidence * 0.5, 4)
-            f.reasons.append("sex disagrees with the ID number")
 
 
 def _is_stop(line: list[Word]) -> bool:
     text = "".join(w.text for w in line)
-    return any(stop in text for stop in _STOP_WORDS)
+    return any(stop in text for stop in get_registry().person_tables.end_words)
 
 
 def _is_person(row: dict[str, ExtractedField]) -> bool:
@@ -268,8 +213,7 @@ def _page_rows(
         if not started and not _is_person(row):
             continue
         started = True
-        _cross_check(row)
-        rows.append([row[c.key] for c in columns if c.key in row])
+        rows.append(cross_check([row[c.key] for c in columns if c.key in row]))
     return rows
 
 
@@ -280,7 +224,7 @@ def extract_table_rows(form: FormSpec, pages: Sequence[tuple[int, OcrPage]]) -> 
     out. A page without the table's header continues the table of the page before when it is marked as
     a continuation sheet; its rows are read in that page's columns.
     """
-    if not form.table_columns():
+    if not form.person_table:
         return []
     rows: list[list[ExtractedField]] = []
     carried: list[_Column] | None = None  # the columns of the table on the page before
@@ -307,20 +251,3 @@ def mirror_first_row(fields: list[ExtractedField], rows: list[list[ExtractedFiel
     out = [first.pop(f.key) if f.key in first else f for f in fields]
     out.extend(first.values())
     return out
-
-
-def decide_rows(doc: Document, form: FormSpec | None, settings: DecideSettings) -> Document:
-    """Each row cell accepted or left for review by the same calibrated rule as the document's fields.
-
-    A row cell in review flags the cell only: the rows are listed for search, and the document's own
-    routing already covers the first row through the fields it mirrors.
-    """
-    if form is None or not doc.table_rows:
-        return doc
-    model = decision_model(settings)
-    specs = {s.key: s for s in form.fields}
-    decided = []
-    for row in doc.table_rows:
-        cross = cross_checks(row)
-        decided.append([decide_field(f, specs.get(f.key), cross.get(f.key, "absent"), model, settings) for f in row])
-    return doc.model_copy(update={"table_rows": decided})
