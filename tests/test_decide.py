@@ -127,6 +127,9 @@ def test_cross_check_disagreement_is_recorded(settings: DecideSettings) -> None:
     assert got["sex"] == "disagreed" and got["id_number"] == "disagreed" and got["birth_date"] == "agreed"
     sex = next(f for f in doc.fields if f.key == "sex")
     assert "sex disagrees with the ID number" in sex.reasons and sex.features["raw_confidence"] == 0.99
+    # one of two contradicting readings is wrong: neither is accepted unseen, however sure the OCR was
+    assert sex.status is FieldStatus.REVIEW and sex.confidence == 0.0
+    assert next(f for f in doc.fields if f.key == "birth_date").status is FieldStatus.ACCEPTED
 
 
 def test_unknown_or_uncertain_form_goes_to_review(settings: DecideSettings) -> None:

@@ -108,6 +108,11 @@ class Calibration(BaseModel):
         if features.validator == "failed":
             # The value did not parse: it has no canonical form to accept, whatever the OCR says.
             return 0.0
+        if features.cross_check == "disagreed":
+            # Another reading of the document contradicts it, so one of the two is wrong. The training
+            # batches hold too few such fields to learn how often, and accepting either unseen is the
+            # costly error.
+            return 0.0
         z = self.intercept + sum(
             self.weights.get(name, 0.0) * x for name, x in design_row(features, self.typical_endings).items()
         )
