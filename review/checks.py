@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from pipeline.extract.fields import check_value
+from pipeline.extract.parse import parse_value
 from schemas.registry import get_registry
 from schemas.registry_models import FieldSpec
 
@@ -37,6 +37,6 @@ def check_field(form_id: str | None, key: str, raw: str | None) -> CheckResult:
     if spec is None:
         # A field the registry does not describe (unknown form): the reviewer's text is the value.
         return CheckResult(ok=True, normalized=text, reason=None, required=False)
-    parsed = check_value(spec, text)
+    parsed = parse_value(spec, text)
     ok = parsed.normalized is not None
     return CheckResult(ok=ok, normalized=parsed.normalized, reason=None if ok else parsed.reason, required=required)
