@@ -14,6 +14,7 @@ from pipeline.store import CatalogueStore
 from pipeline.store.accounts import AccountStore
 from pipeline.store.leases import LeaseStore
 from pipeline.store.record_access import RecordAccess
+from pipeline.store.review_group import GroupLeases
 from pipeline.store.review_save import ReviewSaver
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +27,7 @@ class AppState:
     accounts: AccountStore
     records: RecordAccess
     leases: LeaseStore
+    groups: GroupLeases
     saver: ReviewSaver
     search: SearchBackend
     templates: Jinja2Templates

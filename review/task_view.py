@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from review.checks import check_field
 from schemas.models import Document, FieldStatus, QcTask
+from schemas.registry import get_registry
 
 # How the decide stage's reasons read to a reviewer.
 _REASON_WORDS = {
@@ -69,3 +70,8 @@ def field_views(doc: Document, task: QcTask) -> list[FieldView]:
             )
         )
     return out
+
+
+def form_choices() -> list[tuple[str, str]]:
+    """The main forms a reviewer may retype a document to: (form id, title), by title."""
+    return sorted(((f.form_id, f.title) for f in get_registry().main_forms()), key=lambda x: x[1])

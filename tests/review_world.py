@@ -189,7 +189,9 @@ def review_doc(doc_id: str) -> Document:
     )  # fmt: skip
 
 
-def add_review_tasks(store: CatalogueStore, home: Path, count: int, with_record: bool = False) -> list[str]:
+def add_review_tasks(
+    store: CatalogueStore, home: Path, count: int, with_record: bool = False, prefix: str = "dq"
+) -> list[str]:
     """`count` documents in review with their page image and QC task; returns the task ids, oldest first."""
     from pipeline.archive.pdfa import write_pdfa
     from pipeline.archive.stage import record_metadata
@@ -197,7 +199,7 @@ def add_review_tasks(store: CatalogueStore, home: Path, count: int, with_record:
 
     task_ids = []
     for i in range(count):
-        doc = review_doc(f"dq{i:03d}")
+        doc = review_doc(f"{prefix}{i:03d}")
         image = home / "work" / f"{doc.doc_id}.png"
         _page_image(image)
         ocr = OcrPage(engine="null", engine_version="0", width=PAGE_SIZE[0], height=PAGE_SIZE[1])
@@ -211,7 +213,7 @@ def add_review_tasks(store: CatalogueStore, home: Path, count: int, with_record:
         )  # fmt: skip
         store.replace_documents(BATCH, doc.file_id, [doc])
         if with_record:
-            record = _record(f"rq{i:03d}", doc.doc_id, 100 + i, ID_C_MISREAD, None)
+            record = _record(f"r{prefix}{i:03d}", doc.doc_id, 100 + i, ID_C_MISREAD, None)
             update = {
                 "archive_no": f"2024-参保登记-001-{i + 1:04d}",
                 "file_name": f"2024-参保登记-无ID-个人注册登记表-{i}.pdf",
@@ -229,4 +231,37 @@ def add_review_tasks(store: CatalogueStore, home: Path, count: int, with_record:
                    fields=["id_number", "name", "form_date"], created_at=T0.replace(minute=i % 60, second=i // 60))
         )  # fmt: skip
         task_ids.append(task_id)
+    return task_ids
+
+
+# -- group verification -------------------------------------------------------------------------
+# Documents whose ID number alone is uncertain (below threshold, but valid), one of them misread;
+# and one whose name is uncertain too, so it goes back to the queue after its ID number is verified.
+
+GROUP_IDS = [valid_id(f"4403041985071{i:04d}") for i in range(1, 9)]
+
+
+def add_group_tasks(store: CatalogueStore, home: Path, count: int, odd: int | None = None, two_flags: int | None = None
+                    ) -> list[str]:  # fmt: skip
+    """`count` documents flagging only id_number (document `odd` with a misread one, `two_flags` also its
+    name); returns the task ids, oldest first."""
+    task_ids = add_review_tasks(store, home, count, prefix="dg")
+    for i, task_id in enumerate(task_ids):
+        doc = store.get_document(f"dg{i:03d}")
+        assert doc is not None
+        good = GROUP_IDS[i % len(GROUP_IDS)]
+        value = good[:5] + str((int(good[5]) + 1) % 10) + good[6:] if i == odd else good
+        fields = [
+            doc.fields[0].model_copy(update={"value": value, "normalized": value if i != odd else None,
+                                             "reasons": ["low_confidence"] if i != odd else ["failed_check"]}),
+            doc.fields[1].model_copy(update={"status": FieldStatus.REVIEW if i == two_flags else FieldStatus.ACCEPTED,
+                                             "confidence": 0.55 if i == two_flags else 0.99}),
+            doc.fields[2].model_copy(update={"value": "2023-07-05", "normalized": "2023-07-05", "confidence": 0.99,
+                                             "status": FieldStatus.ACCEPTED}),
+            doc.fields[3],
+        ]  # fmt: skip
+        store.replace_documents(BATCH, doc.file_id, [doc.model_copy(update={"fields": fields})])
+        flagged = ["id_number", "name"] if i == two_flags else ["id_number"]
+        task = next(t for t in store.qc_tasks() if t.task_id == task_id)
+        store.upsert_qc_task(task.model_copy(update={"fields": flagged, "reasons": [f"{k}: review" for k in flagged]}))
     return task_ids

@@ -67,6 +67,7 @@ READS = [
     ("/audit", {"admin", "archivist"}),
     ("/audit/export", {"admin", "archivist"}),
     ("/queue", {"archivist", "reviewer"}),
+    ("/group", {"archivist", "reviewer"}),
 ]
 # Review work: held under a lease, so even an allowed role gets 409 without one; the others 403.
 TASK = "t-dq000"
@@ -78,6 +79,8 @@ CHANGES = [
     (f"/tasks/{TASK}", {"action": "postpone"}, REVIEWERS),
     (f"/tasks/{TASK}/heartbeat", {}, REVIEWERS),
     ("/api/check", {"key": "name", "value": "x"}, REVIEWERS),
+    ("/group/claim", {"key": "id_number"}, REVIEWERS),
+    ("/group/id_number", {"count": "1", "t0": TASK, "m0": "confirmed", "v0": "x"}, REVIEWERS),
     ("/admin/users", {"username": "mallory", "display_name": "M", "role": "admin", "password": "x" * 12}, {"admin"}),
     ("/admin/users/reviewer", {"role": "admin"}, {"admin"}),
     ("/admin/users/counter", {"active": "no"}, {"admin"}),

@@ -1,7 +1,7 @@
 """Search, a record's page, one person's whole record, and the PDF/A download: every read is audited.
 
 What a viewer may see is decided by `pipeline.store.record_access` queries; a record outside their
-scope is answered 404 exactly like one that does not exist.
+scope is answered 404 exactly like one that does not exist (`review.lookups.visible_record`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from review.audit_log import audit
 from review.deps import require
+from review.lookups import NOT_FOUND, Seen, visible_record
 from review.pages import render
 from review.state import AppState, app_state
 from review.views import record_view, shown_id, shown_text
@@ -22,7 +23,6 @@ from schemas.models import ExtractedField
 
 router = APIRouter()
 
-NOT_FOUND = "no such record, or not one you may see"
 SEARCH_LIMIT = 50
 
 
@@ -63,16 +63,8 @@ def _shown_value(viewer: Viewer, f: ExtractedField) -> str:
 
 
 @router.get("/records/{record_id}", response_class=HTMLResponse)
-def record_page(
-    request: Request,
-    record_id: str,
-    state: Annotated[AppState, Depends(app_state)],
-    viewer: Annotated[Viewer, Depends(require(Can.VIEW_RECORD))],
-) -> Response:
-    found = state.records.get(viewer, record_id)
-    if found is None:
-        raise HTTPException(status_code=404, detail=NOT_FOUND)
-    record, doc = found
+def record_page(request: Request, seen: Annotated[Seen, Depends(visible_record(Can.VIEW_RECORD))]) -> Response:
+    state, viewer, record, doc = seen.state, seen.viewer, seen.record, seen.doc
     audit(state, viewer, "view", record_id=record.record_id, doc_id=doc.doc_id)
     fields = [(f.label, _shown_value(viewer, f), f.status.value) for f in doc.fields]
     return render(
@@ -82,15 +74,10 @@ def record_page(
 
 
 @router.get("/records/{record_id}/pdf")
-def record_pdf(
-    record_id: str,
-    state: Annotated[AppState, Depends(app_state)],
-    viewer: Annotated[Viewer, Depends(require(Can.DOWNLOAD))],
-) -> Response:
-    found = state.records.get(viewer, record_id)
-    if found is None or not found[0].pdfa_path:
+def record_pdf(seen: Annotated[Seen, Depends(visible_record(Can.DOWNLOAD))]) -> Response:
+    state, viewer, record = seen.state, seen.viewer, seen.record
+    if not record.pdfa_path:
         raise HTTPException(status_code=404, detail=NOT_FOUND)
-    record = found[0]
     path = Path(str(record.pdfa_path))
     if not path.is_absolute():
         path = state.settings.home / path

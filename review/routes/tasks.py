@@ -22,12 +22,12 @@ from review.audit_log import audit
 from review.checks import check_field
 from review.deps import changing, now, require
 from review.images import ImageMissingError, crop_png, page_png
+from review.lookups import Held, held, held_task
 from review.pages import render
 from review.record_update import after_review
 from review.state import AppState, app_state
-from review.task_view import field_views
+from review.task_view import field_views, form_choices
 from schemas.access import Can, Viewer
-from schemas.models import Document
 
 router = APIRouter()
 DEFAULT_EVIDENCE = "原件扫描件"
@@ -65,87 +65,50 @@ def next_task(
     return _take_next(state, viewer)
 
 
-def _held(state: AppState, viewer: Viewer, task_id: str, token: str | None = None) -> None:
-    try:
-        state.leases.current(task_id, viewer.username, token, now())
-    except LeaseError as e:
-        raise HTTPException(status_code=409, detail=e.message) from e
-
-
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
-def task_page(
-    request: Request,
-    task_id: str,
-    state: Annotated[AppState, Depends(app_state)],
-    viewer: Annotated[Viewer, Depends(require(Can.REVIEW))],
-) -> Response:
-    return _task_page(request, state, viewer, task_id, errors={}, status_code=200)
+def task_page(request: Request, work: Annotated[Held, Depends(held_task)]) -> Response:
+    return _task_page(request, work, errors={}, status_code=200)
 
 
-def _task_page(
-    request: Request, state: AppState, viewer: Viewer, task_id: str, errors: dict[int, str], status_code: int
-) -> Response:
-    _held(state, viewer, task_id)
-    lease = state.leases.current(task_id, viewer.username, None, now())
-    task = state.leases.task(task_id)
-    loaded = state.saver.load(lease.doc_id)
-    if task is None or loaded is None:
-        raise HTTPException(status_code=409, detail=f"task {task_id} is no longer in the queue; take the next task")
-    doc, version = loaded
+def _task_page(request: Request, work: Held, errors: dict[int, str], status_code: int) -> Response:
+    doc, task = work.doc, work.task
     if status_code == 200:
-        audit(state, viewer, "view_task", doc_id=doc.doc_id, why=f"task {task_id}")
+        audit(work.state, work.viewer, "view_task", doc_id=doc.doc_id, why=f"task {task.task_id}")
     return render(
-        state, request, "task.html", viewer, status_code=status_code, task=task, doc=doc, lease=lease,
-        version=version, fields=field_views(doc, task), errors=errors,
+        work.state, request, "task.html", work.viewer, status_code=status_code, task=task, doc=doc, lease=work.lease,
+        version=work.version, fields=field_views(doc, task), errors=errors,
         form_id=doc.classification.label if doc.classification else "",
         pages=list(range(1, doc.last_page - doc.first_page + 2)),
+        forms=form_choices(),
     )  # fmt: skip
 
 
-def _page_image(state: AppState, viewer: Viewer, task_id: str, page_no: int) -> tuple[str, Document]:
-    _held(state, viewer, task_id)
-    task = state.leases.task(task_id)
-    loaded = state.saver.load(task.doc_id) if task else None
-    if loaded is None:
-        raise HTTPException(status_code=404, detail="no such task")
-    doc = loaded[0]
+def _page_image(work: Held, page_no: int) -> str:
+    doc = work.doc
     file_page = doc.first_page + page_no - 1
     if not doc.first_page <= file_page <= doc.last_page:
         raise HTTPException(status_code=404, detail=f"the document has no page {page_no}")
-    page = next((p for p in state.store.pages(doc.file_id) if p.page.page_no == file_page), None)
+    page = next((p for p in work.state.store.pages(doc.file_id) if p.page.page_no == file_page), None)
     if page is None:
         raise HTTPException(status_code=404, detail=f"page {page_no} of the document is not in the catalogue")
-    return page.page.image_path, doc
+    return page.page.image_path
 
 
 @router.get("/tasks/{task_id}/crop/{position}")
-def field_crop(
-    task_id: str,
-    position: int,
-    state: Annotated[AppState, Depends(app_state)],
-    viewer: Annotated[Viewer, Depends(require(Can.REVIEW))],
-) -> Response:
-    _held(state, viewer, task_id)
-    task = state.leases.task(task_id)
-    loaded = state.saver.load(task.doc_id) if task else None
-    if loaded is None or not 0 <= position < len(loaded[0].fields):
+def field_crop(position: int, work: Annotated[Held, Depends(held_task)]) -> Response:
+    if not 0 <= position < len(work.doc.fields):
         raise HTTPException(status_code=404, detail="no such field")
-    field = loaded[0].fields[position]
+    field = work.doc.fields[position]
     if field.box is None or field.page_no is None:
         raise HTTPException(status_code=404, detail="the field has no box on the page")
-    image_path, _ = _page_image(state, viewer, task_id, field.page_no)
+    image_path = _page_image(work, field.page_no)
     box = field.box
     return _image(lambda: crop_png(Path(image_path), box))
 
 
 @router.get("/tasks/{task_id}/page/{page_no}")
-def whole_page(
-    task_id: str,
-    page_no: int,
-    state: Annotated[AppState, Depends(app_state)],
-    viewer: Annotated[Viewer, Depends(require(Can.REVIEW))],
-) -> Response:
-    image_path, _ = _page_image(state, viewer, task_id, page_no)
+def whole_page(page_no: int, work: Annotated[Held, Depends(held_task)]) -> Response:
+    image_path = _page_image(work, page_no)
     return _image(lambda: page_png(Path(image_path)))
 
 
@@ -197,6 +160,7 @@ async def save_task(
     action = str(form.get("action", "save"))
     token = str(form.get("token", ""))
     note = str(form.get("note", "")).strip()
+    work = held(state, viewer, task_id, token)
     at = now()
     try:
         if action == "postpone":
@@ -206,32 +170,19 @@ async def save_task(
             return _take_next(state, viewer)
         if action == "reject":
             if not note:
-                return _task_page(request, state, viewer, task_id, {-1: "say why the document is rejected"}, 422)
-            lease = state.leases.current(task_id, viewer.username, token, at)
+                return _task_page(request, work, {-1: "say why the document is rejected"}, 422)
             state.leases.complete(task_id, viewer.username, token, at)
-            audit(state, viewer, "reject", doc_id=lease.doc_id, why=f"task {task_id}: {note}")
+            audit(state, viewer, "reject", doc_id=work.doc.doc_id, why=f"task {task_id}: {note}")
             return _take_next(state, viewer)
-        return _save(request, state, viewer, task_id, token, str(form.get("version", "")), form, at, action)
+        return _save(request, work, token, str(form.get("version", "")), form, at, action)
     except LeaseError as e:
         raise HTTPException(status_code=409, detail=e.message) from e
 
 
 def _save(
-    request: Request,
-    state: AppState,
-    viewer: Viewer,
-    task_id: str,
-    token: str,
-    version: str,
-    form: FormData,
-    at: datetime,
-    action: str,
+    request: Request, work: Held, token: str, version: str, form: FormData, at: datetime, action: str
 ) -> Response:
-    lease = state.leases.current(task_id, viewer.username, token, at)
-    loaded = state.saver.load(lease.doc_id)
-    if loaded is None:
-        raise LeaseError(f"task {task_id}: its document is gone (re-processed); take the next task")
-    doc = loaded[0]
+    state, viewer, doc = work.state, work.viewer, work.doc
     form_id = doc.classification.label if doc.classification else None
     reviewed: list[ReviewedField] = []
     errors: dict[int, str] = {}
@@ -255,9 +206,9 @@ def _save(
         )
     if errors:
         # A required field that fails its check keeps the document from being released.
-        return _task_page(request, state, viewer, task_id, errors, 422)
+        return _task_page(request, work, errors, 422)
     saved, corrections = state.saver.save(
-        task_id=task_id, reviewer=viewer.username, token=token, version=version, reviewed=reviewed, now=at,
+        task_id=work.task.task_id, reviewer=viewer.username, token=token, version=version, reviewed=reviewed, now=at,
         client=viewer.client,
     )  # fmt: skip
     after_review(state, saved, corrections)
