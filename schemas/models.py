@@ -161,6 +161,7 @@ class CheckName(StrEnum):
     ID_BIRTH_DATE = "id_birth_date"  # the birth date printed agrees with the one in the ID number
     ID_SEX = "id_sex"  # the sex printed agrees with the one in the ID number
     DATE_ORDER = "date_order"  # birth, work start and retirement come in this order
+    ID_AREA = "id_area"  # the ID number's area code is in GB/T 2260 (any period); unknown is a warning only
 
 
 class CheckOutcome(StrEnum):

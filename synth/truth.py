@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-GENERATOR_VERSION = "1.2"  # 1.1: separator sheets, person-table rows; 1.2: continuation sheets (续表)
+GENERATOR_VERSION = "1.3"  # 1.1: separator sheets, person-table rows; 1.2: continuation sheets (续表); 1.3: ID
+# numbers issued under codes newer than the birth year or unknown to every table
 TRUTH_FILE = "ground_truth.json"
 
 

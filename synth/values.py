@@ -8,15 +8,17 @@ printed elsewhere on the form). Each value comes as printed text plus its normal
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from stdnum import numdb
 from stdnum.cn import ric, uscc
 
 from schemas.registry_models import FieldKind, FieldSpec
 
-# Six-digit region codes (GB/T 2260) with their place names; only some are valid in every birth
-# year, so a code is checked against stdnum's table for the person's year before use.
+# Six-digit region codes (GB/T 2260) with their place names; only some were in use in every birth
+# year (see id_number for the codes an ID number carries).
 REGIONS: list[tuple[str, str, str, str]] = [
     ("110105", "北京市", "北京市", "朝阳区"),
     ("110108", "北京市", "北京市", "海淀区"),
@@ -179,16 +181,62 @@ def minority_name(rng: random.Random) -> str:
     return f"{rng.choice(MINORITY_GIVEN)}·{rng.choice(MINORITY_FATHER)}"
 
 
+# Codes a county got late (formed, or renumbered): a card issued after that carries one whatever its
+# holder's birth year, which a validator tying the code to the birth year wrongly refuses.
+LATE_CODES = ("110112", "110115", "310115", "440115", "320115", "330110", "420117", "650109", "654004", "610116")
+# How a person's number was issued: under a code in use in the birth year, under a code created after
+# it, or under a code no table lists any more (a county abolished before the tables begin).
+ID_ORIGINS = (("birth_year", 0.5), ("newer", 0.4), ("unknown", 0.1))
+_COUNTY_START = re.compile(r"^\[(\d{4})-")
+
+
+def _area(code: str) -> str | None:
+    """The county entry of stdnum's GB/T 2260 table for `code` ("[1986-]阿图什市"), None if unknown."""
+    parts = numdb.get("cn/loc").info(code)
+    return parts[1][1].get("county") if len(parts) == 2 else None
+
+
+def code_start(code: str) -> int | None:
+    """The year a code came into use (None: before the table begins or unknown)."""
+    entry = _area(code)
+    m = _COUNTY_START.match(entry or "")
+    return int(m.group(1)) if m else None
+
+
+def _id_origin(rng: random.Random) -> str:
+    roll, acc = rng.random(), 0.0
+    for origin, share in ID_ORIGINS:
+        acc += share
+        if roll < acc:
+            return origin
+    return "birth_year"
+
+
+def _with_check(body: str) -> str:
+    return body + ric.calc_check_digit(body + "0")
+
+
 def id_number(rng: random.Random, birth: date, sex: str) -> str:
-    """A GB 11643 number whose region exists in the birth year and whose sequence digit matches sex."""
-    candidates = [r[0] for r in REGIONS]
-    rng.shuffle(candidates)
+    """A GB 11643 number with a right check digit, the birth date and a sequence digit matching sex,
+    issued under a code of the county of issue: one in use in the birth year, one created after it
+    (653001 for someone born in 1947), or one unknown to every table (its first four digits real)."""
     parity = 1 if sex == "男" else 0
     seq = rng.randint(0, 49) * 2 + parity
     serial = f"{rng.randint(0, 9)}{seq:02d}"
+    origin = _id_origin(rng)
+    if origin == "newer":
+        newer = [c for c in (*(r[0] for r in REGIONS), *LATE_CODES) if (code_start(c) or 0) > birth.year]
+        if newer:
+            return _with_check(f"{rng.choice(newer)}{birth:%Y%m%d}{serial}")
+    if origin == "unknown":
+        for _ in range(50):
+            code = rng.choice(REGIONS)[0][:4] + f"{rng.randint(21, 89):02d}"
+            if _area(code) is None:
+                return _with_check(f"{code}{birth:%Y%m%d}{serial}")
+    candidates = [r[0] for r in REGIONS]
+    rng.shuffle(candidates)
     for region in [*candidates, _FALLBACK_REGION[0]]:
-        body = f"{region}{birth:%Y%m%d}{serial}"
-        number = body + ric.calc_check_digit(body + "0")
+        number = _with_check(f"{region}{birth:%Y%m%d}{serial}")
         if ric.is_valid(number):
             return number
     raise ValueError(f"no region code is valid for birth year {birth.year}")

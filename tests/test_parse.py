@@ -56,12 +56,14 @@ def test_the_verdicts_say_what_the_check_found_and_never_carry_a_confidence() ->
     ident = _spec("id_number")
     good = "11010519491231002X"
     assert [(c.check, c.outcome) for c in parse_value(ident, good).verdicts()] == [
-        (CheckName.VALUE, CheckOutcome.PASSED)
+        (CheckName.VALUE, CheckOutcome.PASSED),
+        (CheckName.ID_AREA, CheckOutcome.PASSED),
     ]
     repaired = parse_value(ident, good.replace("0", "O", 1))
     assert repaired.normalized == good
     assert [(c.check, c.outcome) for c in repaired.verdicts()] == [
         (CheckName.VALUE, CheckOutcome.PASSED),
+        (CheckName.ID_AREA, CheckOutcome.PASSED),
         (CheckName.AS_PRINTED, CheckOutcome.FAILED),
     ]
     failed = parse_value(ident, good[:-1] + "1").verdicts()

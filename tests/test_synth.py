@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 from stdnum.cn import ric, uscc
 
+from pipeline.extract.id_check import area_known, is_valid_id
 from schemas.registry_models import FieldKind, FieldSpec, FormSpec
 from synth import FormSource, GroundTruth, generate_batch, main_synth
 from synth.degrade import Rotation, draw_params, scan
@@ -81,10 +82,24 @@ def test_id_numbers_are_valid_and_agree_with_birth_date_and_sex() -> None:
     rng = random.Random(5)
     for _ in range(300):
         person = make_case(rng).person
-        assert ric.is_valid(person.id_number)
+        assert is_valid_id(person.id_number)
         assert ric.get_birth_date(person.id_number) == person.birth_date
         assert int(person.id_number[16]) % 2 == (1 if person.sex == "男" else 0)
-        assert ric.is_valid(person.personal_no) is False  # the decoy never passes as an ID
+        assert is_valid_id(person.personal_no) is False  # the decoy never passes as an ID
+
+
+def test_id_numbers_are_issued_under_newer_and_unknown_area_codes() -> None:
+    """The generator does not agree with the validator by construction: a share of the numbers carries
+    an area code created after the holder's birth year (stdnum's birth-year check refuses them), a
+    share one no GB/T 2260 table lists; all have a right check digit and birth date."""
+    rng = random.Random(17)
+    people = [make_case(rng).person for _ in range(400)]
+    newer = [p for p in people if area_known(p.id_number[:6]) and not ric.is_valid(p.id_number)]
+    unknown = [p for p in people if not area_known(p.id_number[:6])]
+    assert len(newer) >= 60 and len(unknown) >= 15
+    assert all(is_valid_id(p.id_number) for p in people)
+    born_before_code = [p for p in newer if p.birth_date.year < 1984]
+    assert born_before_code  # pensioners holding a code their county got after they were born
 
 
 def test_credit_codes_are_valid() -> None:
@@ -172,7 +187,7 @@ def test_separator_sheets_sit_between_documents_and_read_back(tmp_path: Path) ->
 
     out = tmp_path / "batch"
     truth = generate_batch(out, 6, 12, "box", source=SOURCE, workers=1, separator_share=1.0)
-    assert truth.separators and truth.generator_version == GENERATOR_VERSION == "1.2"
+    assert truth.separators and truth.generator_version == GENERATOR_VERSION == "1.3"
     _check_page_ranges(out, truth)
     starts = {(d.source_file, d.first_page) for d in truth.documents}
     for sep in truth.separators:
@@ -205,7 +220,7 @@ def test_person_tables_have_two_to_eight_valid_rows(tmp_path: Path) -> None:
         assert 2 <= len(doc.rows) <= 8
         for row in doc.rows:
             assert set(row) <= set(form.person_table)
-            assert ric.is_valid(row["id_number"]) and row["change_type"] in ("增加", "减少")
+            assert is_valid_id(row["id_number"]) and row["change_type"] in ("增加", "减少")
             assert date.fromisoformat(row["change_date"]) <= date.fromisoformat(doc.fields["form_date"])
         # the document is filed under its first person; birth dates live only in the IDs
         assert all(doc.fields[k] == v for k, v in doc.rows[0].items())
@@ -225,7 +240,7 @@ def test_continuation_sheets_carry_the_people_the_first_sheet_has_no_room_for(tm
         assert kinds[:2] == ["form", "continuation"] and kinds.count("continuation") == 1
         # the first sheet has room for 5–9 people and is full; 1–6 more go on
         assert 6 <= len(doc.rows) <= 15
-        assert all(ric.is_valid(r["id_number"]) for r in doc.rows)
+        assert all(is_valid_id(r["id_number"]) for r in doc.rows)
         assert len({r["id_number"] for r in doc.rows}) == len(doc.rows)
         assert all(doc.fields[k] == v for k, v in doc.rows[0].items())
 
@@ -293,7 +308,7 @@ def test_fields_are_normalised_and_consistent(mixed_batch: tuple[Path, GroundTru
             assert key in fields
         if "id_number" in fields:
             ident = fields["id_number"]
-            assert ric.is_valid(ident) and ident == ident.upper()
+            assert is_valid_id(ident) and ident == ident.upper()
             assert ric.get_birth_date(ident).isoformat() == fields["birth_date"]
             assert fields["sex"] == ("男" if int(ident[16]) % 2 else "女")
             date.fromisoformat(fields["form_date"])

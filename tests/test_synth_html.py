@@ -291,8 +291,11 @@ def test_every_listed_value_is_printed_on_its_form_sheet(tmp_path: Path) -> None
         for value in filter(None, values):
             at = text.find(value)
             assert at >= 0, f"{doc.form_id}: {value!r} is not on the sheet"
-            # inside the paper, not pushed past its edge (pdfium misplaces the odd glyph: most, not all)
-            inside = [_on_paper(b) for b in boxes[at : at + len(value)]]
+            # inside the paper, not pushed past its edge (pdfium misplaces the odd glyph: most, not all; a
+            # glyph it misplaces comes back several times the size of its neighbours and is not counted)
+            glyphs = boxes[at : at + len(value)]
+            size = sorted(b.box[3] - b.box[1] for b in glyphs)[len(glyphs) // 2]
+            inside = [_on_paper(b) for b in glyphs if b.box[3] - b.box[1] <= 2 * size]
             assert sum(inside) >= 0.8 * len(inside), f"{doc.form_id}: {value!r} runs off the sheet"
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pipeline.extract import validators as v
+from pipeline.extract.id_check import area_known
 from pipeline.text import normalize_text
 from schemas.models import CheckName, CheckOutcome, CheckVerdict
 from schemas.registry import get_registry
@@ -27,6 +28,8 @@ class Parsed:
     repaired: bool = False
     checked: bool = True
     """False for free text, which has no check to pass."""
+    extra: tuple[CheckVerdict, ...] = ()
+    """Verdicts of the kind's secondary checks (an ID number's area code), which never reject a value."""
 
     def verdicts(self) -> list[CheckVerdict]:
         """The value check's verdict, and for a repaired value that it was not read as printed."""
@@ -35,9 +38,10 @@ class Parsed:
         value = CheckVerdict(
             check=CheckName.VALUE, outcome=CheckOutcome.PASSED if self.checked else CheckOutcome.NOT_APPLICABLE
         )
-        if not self.repaired:
-            return [value]
-        return [value, CheckVerdict(check=CheckName.AS_PRINTED, outcome=CheckOutcome.FAILED, reason=self.reason)]
+        out = [value, *self.extra]
+        if self.repaired:
+            out.append(CheckVerdict(check=CheckName.AS_PRINTED, outcome=CheckOutcome.FAILED, reason=self.reason))
+        return out
 
 
 def _checked(value: str | None, what: str) -> Parsed:
@@ -52,8 +56,15 @@ def _id_number(spec: FieldSpec, raw: str) -> Parsed:
     value, repaired = v.parse_id_number(_ID_NOISE.sub("", raw))
     if value is None:
         return Parsed(None, "ID number fails the GB 11643 check")
-    # A random misread passes the check digit 1 time in 11, so a pass removes most doubt.
-    return Parsed(value, "repaired OCR confusion" if repaired else None, repaired=repaired)
+    # A random misread passes the check digit 1 time in 11, so a pass removes most doubt. The area code
+    # is that of the county of issue, which may be newer than the holder or older than the table:
+    # an unknown one is said, and the number stands.
+    if area_known(value[:6]):
+        area = CheckVerdict(check=CheckName.ID_AREA, outcome=CheckOutcome.PASSED)
+    else:
+        why = f"area code {value[:6]} is in no GB/T 2260 table (a warning: the number stands)"
+        area = CheckVerdict(check=CheckName.ID_AREA, outcome=CheckOutcome.NOT_APPLICABLE, reason=why)
+    return Parsed(value, "repaired OCR confusion" if repaired else None, repaired=repaired, extra=(area,))
 
 
 def _date(spec: FieldSpec, raw: str) -> Parsed:

@@ -12,9 +12,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from itertools import product
 
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import ValidationError
+from stdnum.cn import uscc
 
+from pipeline.extract.id_check import birth_date_of, is_valid_id
 from pipeline.text import normalize_text
 
 # Letters OCR puts where digits were printed (or handwritten).
@@ -64,21 +64,19 @@ def id_candidates(raw: str) -> list[str]:
 
 
 def parse_id_number(raw: str) -> tuple[str | None, bool]:
-    """Return (valid ID, repaired?) or (None, False)."""
+    """Return (valid ID, repaired?) or (None, False). Valid: check digit and birth date
+    (pipeline.extract.id_check); the area code is never a reason to refuse a number."""
     text = normalize_text(raw)
-    if _ID_SHAPE.match(text) and ric.is_valid(text):
+    if _ID_SHAPE.match(text) and is_valid_id(text):
         return text, False
-    valid = {c for c in id_candidates(text) if ric.is_valid(c)}
+    valid = {c for c in id_candidates(text) if is_valid_id(c)}
     if len(valid) == 1:
         return valid.pop(), True
     return None, False
 
 
 def id_birth_date(id_number: str) -> date | None:
-    try:
-        return ric.get_birth_date(id_number)
-    except ValidationError:
-        return None
+    return birth_date_of(id_number)
 
 
 def id_sex(id_number: str) -> str:

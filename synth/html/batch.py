@@ -37,7 +37,7 @@ from synth.truth import TRUTH_FILE, DocumentTruth, GroundTruth, PageTruth, Separ
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "html-1.0"
+GENERATOR_VERSION = "html-1.1"  # 1.1: a "newer" ID code never one in use in the birth year
 FAMILY = "html"
 _LETTERS = ("在职证明", "情况说明", "工资收入证明", "证明")
 _ROTATIONS: tuple[Literal[90, 180, 270], ...] = (90, 180, 270)

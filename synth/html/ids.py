@@ -58,10 +58,15 @@ def _pick(rng: random.Random, pool: list[Area]) -> Area:
 
 
 def _newer(rng: random.Random, birth: date) -> Area:
+    # a code renamed later (长阳县 → 长阳土家族自治县 in 1984) was in use in the birth year all the same
+    existed = {a.code for a in all_areas() if a.in_use(birth.year)}
     pool = [
         a
         for a in created_after_1984()
-        if a.start is not None and a.start > birth.year and (a.end is None or a.end >= max(a.start, birth.year + 16))
+        if a.start is not None
+        and a.start > birth.year
+        and (a.end is None or a.end >= max(a.start, birth.year + 16))
+        and a.code not in existed
     ]
     return _pick(rng, pool)
 
