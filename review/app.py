@@ -28,7 +28,7 @@ from pipeline.store.review_group import GroupLeases
 from pipeline.store.review_save import ReviewSaver
 from review.deps import NotLoggedInError, current_viewer
 from review.pages import SECURITY_HEADERS, render
-from review.routes import admin, auth, group, records, tasks
+from review.routes import admin, auth, group, records, restructure, tasks
 from review.state import HERE, AppState, app_state
 from schemas.access import Viewer
 
@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, store: CatalogueStore | None = 
     app = FastAPI(title="Dangan review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.dangan = build_state(settings, store)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (auth.router, records.router, admin.router, tasks.router, group.router):
+    for router in (auth.router, records.router, admin.router, tasks.router, group.router, restructure.router):
         app.include_router(router)
 
     @app.middleware("http")

@@ -13,7 +13,7 @@ from pipeline.archive.stage import record_metadata
 from pipeline.relabel import relabel
 from pipeline.search import SearchDoc
 from review.state import AppState
-from schemas.models import AuditEvent, Document
+from schemas.models import ArchiveRecord, AuditEvent, Document
 from schemas.registry import get_registry
 from schemas.review_work import Correction, CorrectionKind
 
@@ -63,11 +63,16 @@ def after_review(state: AppState, doc: Document, corrections: list[Correction]) 
                 why="archive number and file name follow corrected fields",
             )
         )
+    index_record(state, fresh, doc)
+
+
+def index_record(state: AppState, record: ArchiveRecord, doc: Document) -> None:
+    """The record as it is now into the search index, with its document's fields and page text."""
     pages = [p for p in state.store.pages(doc.file_id) if doc.first_page <= p.page.page_no <= doc.last_page]
     state.search.index(
         [
             SearchDoc.from_record(
-                fresh,
+                record,
                 form_id=doc.classification.label if doc.classification else None,
                 status=doc.status,
                 text="\n".join(p.ocr.text for p in sorted(pages, key=lambda p: p.page.page_no)),

@@ -28,6 +28,7 @@ from schemas.models import (
     ExtractedField,
     FieldStatus,
     Retention,
+    Word,
 )
 
 T0 = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
@@ -265,3 +266,65 @@ def add_group_tasks(store: CatalogueStore, home: Path, count: int, odd: int | No
         task = next(t for t in store.qc_tasks() if t.task_id == task_id)
         store.upsert_qc_task(task.model_copy(update={"fields": flagged, "reasons": [f"{k}: review" for k in flagged]}))
     return task_ids
+
+
+# -- a wrongly joined document -------------------------------------------------------------------
+# One source file of three pages that separation took for one document: 个人注册登记表 of person C,
+# the copy of C's ID card, and a second 个人注册登记表 of another person (D).
+
+ID_D = valid_id("51010719900101234")
+JOINED_FILE = "f" * 64
+JOINED_DOC = "djoined"
+
+
+def _form_words(person: str, id_number: str) -> list[Word]:
+    def w(text: str, x: int, y: int, width: int) -> Word:
+        return Word(text=text, box=(x, y, x + width, y + 60), confidence=0.98)
+
+    return [
+        w("个人注册登记表", 900, 150, 700),
+        w("姓名", 280, 400, 160), w(person, 540, 400, 200),
+        w("公民身份号码", 280, 540, 380), w(id_number, 700, 540, 900),
+        w("填表日期", 280, 680, 260), w("2023年7月5日", 600, 680, 400),
+    ]  # fmt: skip
+
+
+def add_joined_file(store: CatalogueStore, home: Path, with_record: bool = False) -> str:
+    """The three-page file as one document in review with its QC task; returns the task id."""
+    from pipeline.archive.pdfa import write_pdfa
+    from pipeline.archive.stage import record_metadata
+    from schemas.models import OcrPage, PageKind, PageRef, PageResult, PreprocessInfo, QcTask
+
+    card = [Word(text="居民身份证", box=(400, 300, 900, 360), confidence=0.95)]
+    texts = [_form_words("王五", ID_C), card, _form_words("赵六", ID_D)]
+    pages = []
+    for n, words in enumerate(texts, start=1):
+        image = home / "work" / f"joined-{n}.png"
+        _page_image(image)
+        ocr = OcrPage(engine="test", engine_version="0", width=PAGE_SIZE[0], height=PAGE_SIZE[1], words=words)
+        page = PageResult(
+            page=PageRef(file_id=JOINED_FILE, rel_path="box3/joined.pdf", page_no=n, image_path=str(image),
+                         source_dpi=300, width=PAGE_SIZE[0], height=PAGE_SIZE[1]),
+            preprocess=PreprocessInfo(), ocr=ocr, kind=PageKind.ATTACHMENT if n == 2 else PageKind.FORM,
+        )  # fmt: skip
+        store.save_page(BATCH, page)
+        pages.append((image, ocr))
+    doc = review_doc(JOINED_DOC).model_copy(
+        update={"file_id": JOINED_FILE, "rel_path": "box3/joined.pdf", "last_page": 3,
+                "page_kinds": [PageKind.FORM, PageKind.ATTACHMENT, PageKind.FORM]}
+    )  # fmt: skip
+    store.replace_documents(BATCH, JOINED_FILE, [doc])
+    if with_record:
+        record = _record("rjoined", JOINED_DOC, 200, ID_C, None).model_copy(
+            update={"archive_no": "2023-参保登记-001-0200", "file_name": f"2023-参保登记-{ID_C}-个人注册登记表.pdf",
+                    "title": "个人注册登记表", "form_date": date(2023, 7, 5)}
+        )  # fmt: skip
+        pdf = home / "archive" / "2023" / str(record.file_name)
+        write_pdfa(pages, pdf, record_metadata(record, doc))
+        store.save_record(record.model_copy(update={"pdfa_path": str(pdf)}))
+    task_id = "t-joined"
+    store.upsert_qc_task(
+        QcTask(task_id=task_id, doc_id=JOINED_DOC, reasons=doc.review_reasons, fields=["id_number", "name"],
+               created_at=T0.replace(year=2023))
+    )  # fmt: skip
+    return task_id

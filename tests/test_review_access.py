@@ -80,6 +80,7 @@ CHANGES = [
     (f"/tasks/{TASK}/heartbeat", {}, REVIEWERS),
     ("/api/check", {"key": "name", "value": "x"}, REVIEWERS),
     ("/group/claim", {"key": "id_number"}, REVIEWERS),
+    (f"/tasks/{TASK}/restructure", {"kind": "split", "at_page": "2", "why": "x", "token": "x"}, REVIEWERS),
     ("/group/id_number", {"count": "1", "t0": TASK, "m0": "confirmed", "v0": "x"}, REVIEWERS),
     ("/admin/users", {"username": "mallory", "display_name": "M", "role": "admin", "password": "x" * 12}, {"admin"}),
     ("/admin/users/reviewer", {"role": "admin"}, {"admin"}),

@@ -66,11 +66,13 @@ def next_task(
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)
-def task_page(request: Request, work: Annotated[Held, Depends(held_task)]) -> Response:
-    return _task_page(request, work, errors={}, status_code=200)
+def task_page(request: Request, work: Annotated[Held, Depends(held_task)], message: str = "") -> Response:
+    return task_page_response(request, work, errors={}, status_code=200, message=message)
 
 
-def _task_page(request: Request, work: Held, errors: dict[int, str], status_code: int) -> Response:
+def task_page_response(
+    request: Request, work: Held, errors: dict[int, str], status_code: int, message: str = ""
+) -> Response:
     doc, task = work.doc, work.task
     if status_code == 200:
         audit(work.state, work.viewer, "view_task", doc_id=doc.doc_id, why=f"task {task.task_id}")
@@ -79,7 +81,7 @@ def _task_page(request: Request, work: Held, errors: dict[int, str], status_code
         version=work.version, fields=field_views(doc, task), errors=errors,
         form_id=doc.classification.label if doc.classification else "",
         pages=list(range(1, doc.last_page - doc.first_page + 2)),
-        forms=form_choices(),
+        forms=form_choices(), message=message,
     )  # fmt: skip
 
 
@@ -170,7 +172,7 @@ async def save_task(
             return _take_next(state, viewer)
         if action == "reject":
             if not note:
-                return _task_page(request, work, {-1: "say why the document is rejected"}, 422)
+                return task_page_response(request, work, {-1: "say why the document is rejected"}, 422)
             state.leases.complete(task_id, viewer.username, token, at)
             audit(state, viewer, "reject", doc_id=work.doc.doc_id, why=f"task {task_id}: {note}")
             return _take_next(state, viewer)
@@ -206,7 +208,7 @@ def _save(
         )
     if errors:
         # A required field that fails its check keeps the document from being released.
-        return _task_page(request, work, errors, 422)
+        return task_page_response(request, work, errors, 422)
     saved, corrections = state.saver.save(
         task_id=work.task.task_id, reviewer=viewer.username, token=token, version=version, reviewed=reviewed, now=at,
         client=viewer.client,

@@ -201,6 +201,11 @@ function groupPage(group) {
       ev.preventDefault();
       if (action === "save_next" && document.getElementById("save-next").disabled) return;
       submit(action);
+    } else if (key === "d") {
+      ev.preventDefault();
+      const tools = document.getElementById("doc-tools");
+      tools.open = !tools.open;
+      if (tools.open) { document.getElementById(document.getElementById("split-at").disabled ? "merge-why" : "split-at").focus(); }
     } else if (key === "w") {
       ev.preventDefault();
       const whole = document.getElementById("whole");
