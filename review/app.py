@@ -23,12 +23,13 @@ from pipeline.settings import Settings, get_settings
 from pipeline.store import CatalogueStore, open_store
 from pipeline.store.accounts import AccountStore
 from pipeline.store.leases import LeaseStore
+from pipeline.store.lending import LendingStore
 from pipeline.store.record_access import RecordAccess
 from pipeline.store.review_group import GroupLeases
 from pipeline.store.review_save import ReviewSaver
 from review.deps import NotLoggedInError, current_viewer
 from review.pages import SECURITY_HEADERS, render
-from review.routes import admin, auth, group, records, restructure, tasks
+from review.routes import admin, auth, group, lending, records, restructure, tasks
 from review.state import HERE, AppState, app_state
 from schemas.access import Viewer
 
@@ -48,6 +49,7 @@ def build_state(settings: Settings, store: CatalogueStore | None = None) -> AppS
         records=RecordAccess(store.engine),
         leases=LeaseStore(store.engine),
         groups=GroupLeases(store.engine),
+        lending=LendingStore(store.engine),
         saver=ReviewSaver(store.engine),
         search=open_search(settings),
         templates=Jinja2Templates(directory=HERE / "templates"),
@@ -67,7 +69,15 @@ def create_app(settings: Settings | None = None, store: CatalogueStore | None = 
     app = FastAPI(title="Dangan review", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.dangan = build_state(settings, store)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for router in (auth.router, records.router, admin.router, tasks.router, group.router, restructure.router):
+    for router in (
+        auth.router,
+        records.router,
+        admin.router,
+        tasks.router,
+        group.router,
+        restructure.router,
+        lending.router,
+    ):
         app.include_router(router)
 
     @app.middleware("http")

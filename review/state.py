@@ -13,6 +13,7 @@ from pipeline.settings import Settings
 from pipeline.store import CatalogueStore
 from pipeline.store.accounts import AccountStore
 from pipeline.store.leases import LeaseStore
+from pipeline.store.lending import LendingStore
 from pipeline.store.record_access import RecordAccess
 from pipeline.store.review_group import GroupLeases
 from pipeline.store.review_save import ReviewSaver
@@ -28,6 +29,7 @@ class AppState:
     records: RecordAccess
     leases: LeaseStore
     groups: GroupLeases
+    lending: LendingStore
     saver: ReviewSaver
     search: SearchBackend
     templates: Jinja2Templates

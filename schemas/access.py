@@ -51,7 +51,8 @@ CAPABILITIES: dict[Role, frozenset[Can]] = {
         }
     ),
     Role.REVIEWER: frozenset({Can.REVIEW, Can.CORRECT, Can.FULL_ID, Can.DASHBOARD}),
-    Role.COUNTER: frozenset({Can.SEARCH, Can.VIEW_RECORD, Can.DOWNLOAD, Can.LEND_REQUEST}),
+    # A copy (the PDF/A download) only under an approved 复制 request they filed (schemas.lending).
+    Role.COUNTER: frozenset({Can.SEARCH, Can.VIEW_RECORD, Can.LEND_REQUEST}),
     # Scoped to their own records by the queries; their own number is theirs to see.
     Role.INSURED: frozenset({Can.SEARCH, Can.VIEW_RECORD, Can.DOWNLOAD, Can.FULL_ID}),
 }

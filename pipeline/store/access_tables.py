@@ -85,3 +85,29 @@ class CorrectionRow(Base):
     machine_confidence: Mapped[float] = mapped_column(Float)
     machine_status: Mapped[str] = mapped_column(String(16))
     features: Mapped[dict[str, Any]]
+
+
+class LendRequestRow(Base):
+    """A request to consult, copy or lend out a record (查阅 / 复制 / 借出), and what became of it.
+
+    Kept for ever beside the audit trail: it is the archive room's 查阅记录 and 复印记录.
+    """
+
+    __tablename__ = "lend_requests"
+    __table_args__ = (Index("ix_lend_requests_status_requested_at", "status", "requested_at"),)
+
+    request_id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    record_id: Mapped[str] = mapped_column(String(ID_LEN), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    applicant: Mapped[str] = mapped_column(Text)
+    applicant_id: Mapped[str | None] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(ID_LEN), index=True)
+    requested_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str | None] = mapped_column(String(ID_LEN))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    until: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    returned_to: Mapped[str | None] = mapped_column(String(ID_LEN))

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from review.audit_log import audit
-from review.deps import require
+from review.deps import now, require
 from review.lookups import NOT_FOUND, Seen, visible_record
 from review.pages import render
 from review.state import AppState, app_state
@@ -67,15 +67,25 @@ def record_page(request: Request, seen: Annotated[Seen, Depends(visible_record(C
     state, viewer, record, doc = seen.state, seen.viewer, seen.record, seen.doc
     audit(state, viewer, "view", record_id=record.record_id, doc_id=doc.doc_id)
     fields = [(f.label, _shown_value(viewer, f), f.status.value) for f in doc.fields]
+    grant = None if viewer.can(Can.DOWNLOAD) else state.lending.copy_granted(viewer.username, record.record_id, now())
     return render(
         state, request, "record.html", viewer, record=record_view(viewer, record), full=record, doc=doc, fields=fields,
         history=state.store.audit_events(record_id=record.record_id) if viewer.can(Can.VIEW_AUDIT) else [],
+        copy_grant=grant,
     )  # fmt: skip
 
 
 @router.get("/records/{record_id}/pdf")
-def record_pdf(seen: Annotated[Seen, Depends(visible_record(Can.DOWNLOAD))]) -> Response:
+def record_pdf(seen: Annotated[Seen, Depends(visible_record(Can.VIEW_RECORD))]) -> Response:
     state, viewer, record = seen.state, seen.viewer, seen.record
+    grant = None
+    if not viewer.can(Can.DOWNLOAD):
+        # Counter staff copy a record only under an approved 复制 request of their own (seeds: 须…签字同意后方可复印).
+        grant = state.lending.copy_granted(viewer.username, record.record_id, now())
+        if grant is None:
+            raise HTTPException(
+                status_code=403, detail="a copy needs an approved 复制 request; file one from the record"
+            )
     if not record.pdfa_path:
         raise HTTPException(status_code=404, detail=NOT_FOUND)
     path = Path(str(record.pdfa_path))
@@ -83,7 +93,8 @@ def record_pdf(seen: Annotated[Seen, Depends(visible_record(Can.DOWNLOAD))]) -> 
         path = state.settings.home / path
     if not path.is_file():
         raise HTTPException(status_code=404, detail=f"the PDF/A of {record.archive_no} is missing from the archive")
-    audit(state, viewer, "download", record_id=record.record_id, doc_id=record.doc_id, why=record.file_name)
+    why = record.file_name if grant is None else f"{record.file_name} under 复制 request {grant.request_id}"
+    audit(state, viewer, "download", record_id=record.record_id, doc_id=record.doc_id, why=why)
     name = shown_text(viewer, record.file_name or f"{record.archive_no}.pdf")
     return FileResponse(path, media_type="application/pdf", filename=name)
 
