@@ -25,9 +25,9 @@ NIGHTLY_SHARE = 1 / 7
 def dangan_fixity_nightly() -> None:
     @task
     def verify_fixity() -> dict[str, Any]:
-        from pipeline.preserve.fixity import nightly_fixity
+        from pipeline.tasks import verify_fixity as run
 
-        return nightly_fixity(NIGHTLY_SHARE)
+        return run(NIGHTLY_SHARE)
 
     verify_fixity()
 

@@ -144,3 +144,12 @@ def drop_folder_for(ds: str) -> str:
     folder = (get_settings().drop_dir / day.isoformat()).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return str(folder)
+
+
+@fail_fast
+def verify_fixity(share: float) -> dict[str, int]:
+    """The nightly fixity check. A changed or missing file fails the task at once: waiting for a retry
+    cannot mend it, and the alert should not wait either."""
+    from pipeline.preserve.fixity import nightly_fixity
+
+    return nightly_fixity(share)
