@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.ingest.names import name_bytes
 from pipeline.settings import ArchiveImageSettings, DecideSettings, OcrSettings, Settings
 
 
@@ -33,7 +35,8 @@ class RunContext(BaseModel):
         )
 
     def source_path(self, rel_path: str) -> Path:
-        return self.batch_root / rel_path
+        """The file on disk: `rel_path` is the escaped text form of its raw name (pipeline.ingest.names)."""
+        return self.batch_root / os.fsdecode(name_bytes(rel_path))
 
     def page_image(self, file_id: str, page_no: int, suffix: str = ".png") -> Path:
         """The corrected page as stored (`suffix` names its encoding: .jpg, .tif or .png)."""

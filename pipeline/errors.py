@@ -63,6 +63,10 @@ class DecompressionBombError(BadInputError):
     pass
 
 
+class DegenerateFileError(BadInputError):
+    """Readable, but no scan of a form: pages of a few pixels, an absurd page count."""
+
+
 class MissingDependencyError(DanganError):
     exit_code = ExitCode.MISSING_DEPENDENCY
 

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, page_no: int) -> PageResult:
     """One page, end to end. The original file is only read; corrections apply to the working copy."""
     started = time.perf_counter()
-    image, tagged_dpi = load_page(ctx.source_path(rel_path), kind, page_no)
+    image, tagged_dpi = load_page(ctx.source_path(rel_path), kind, page_no, root=ctx.batch_root)
     # Before preprocessing: a grey scan is then resampled, turned and deskewed as one channel, not three.
     image = grey_if_grey(image)
     height, width = image.shape[:2]

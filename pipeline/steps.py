@@ -21,7 +21,7 @@ from pipeline.archive.stale import remove_stale_pdfa
 from pipeline.assemble import assemble_file
 from pipeline.context import RunContext
 from pipeline.errors import BadInputError, StoreConflictError
-from pipeline.ingest import discover_batch, probe_file
+from pipeline.ingest import as_duplicate, discover_batch, inspect_file
 from pipeline.jobs import FileJob, PageJob, RecordJob
 from pipeline.pages import process_page
 from pipeline.records import build_records
@@ -79,16 +79,24 @@ def plan_batch(batch_dir: Path, settings: Settings, store: CatalogueStore, run_i
     total = 0
     for source in files:
         prior = store.get_source_file(batch.batch_id, source.rel_path)
-        finished = (FileStatus.DONE, FileStatus.QUARANTINED)
+        finished = (FileStatus.DONE, FileStatus.QUARANTINED, FileStatus.DUPLICATE)
         if prior is not None and prior.file_id == source.file_id and prior.status in finished:
-            total += prior.page_count
+            total += prior.page_count if prior.status is not FileStatus.DUPLICATE else 0
+            continue
+        # The same bytes taken in before, here or in another batch: recorded once (empty files are all alike).
+        original = store.original_of(source) if source.size else None
+        if original is not None:
+            store.upsert_source_file(as_duplicate(source, original))
             continue
         try:
-            kind, count = probe_file(ctx.source_path(source.rel_path))
+            probe = inspect_file(ctx.source_path(source.rel_path), ctx.batch_root)
         except BadInputError as e:
             _quarantine(store, source, e.reason)
             continue
-        source = source.model_copy(update={"kind": kind, "page_count": count, "status": FileStatus.PENDING})
+        kind, count = probe.kind, probe.page_count
+        source = source.model_copy(
+            update={"kind": kind, "page_count": count, "status": FileStatus.PENDING, "note": probe.note}
+        )
         store.upsert_source_file(source)
         done = {p.page.page_no for p in store.pages(source.file_id)}
         total += count

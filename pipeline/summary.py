@@ -11,7 +11,7 @@ from rich.table import Table
 
 from pipeline.errors import StoreConflictError
 from pipeline.store import CatalogueStore
-from schemas.models import DocumentStatus, FileStatus
+from schemas.models import DocumentStatus, FileStatus, SkippedEntry
 
 
 class QuarantinedFile(BaseModel):
@@ -30,7 +30,9 @@ class BatchSummary(BaseModel):
     review: int
     quarantined: list[QuarantinedFile]
     failed: list[QuarantinedFile] = []
-    skipped: list[str]
+    skipped: list[SkippedEntry]
+    duplicates: list[QuarantinedFile] = []
+    notes: list[QuarantinedFile] = []
     pages_processed_now: int
     seconds: float
     finished: date
@@ -53,7 +55,7 @@ def summarize(store: CatalogueStore, batch_id: str, run_id: str) -> BatchSummary
     return BatchSummary(
         batch_id=batch_id,
         batch_root=batch.root,
-        files=len(files),
+        files=sum(f.status is not FileStatus.DUPLICATE for f in files),
         pages=pages_done,
         documents=len(docs),
         per_form=dict(Counter(d.form_title or "(unknown)" for d in docs).most_common()),
@@ -68,6 +70,12 @@ def summarize(store: CatalogueStore, batch_id: str, run_id: str) -> BatchSummary
             QuarantinedFile(rel_path=f.rel_path, reason=f.error or "") for f in files if f.status is FileStatus.FAILED
         ],
         skipped=run.skipped,
+        duplicates=[
+            QuarantinedFile(rel_path=f.rel_path, reason=f.error or "")
+            for f in files
+            if f.status is FileStatus.DUPLICATE
+        ],
+        notes=[QuarantinedFile(rel_path=f.rel_path, reason=f.note) for f in files if f.note],
         pages_processed_now=max(0, store.runs.pages_in_catalogue(batch_id) - run.pages_before),
         seconds=round((ended - run.started_at).total_seconds(), 2),
         finished=ended.astimezone().date(),
@@ -86,7 +94,9 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         ("review", summary.review),
         ("quarantined files", len(summary.quarantined)),
         ("failed files (retried next run)", len(summary.failed)),
-        ("skipped (not scans)", len(summary.skipped)),
+        ("duplicates (recorded once)", len(summary.duplicates)),
+        ("entries not taken as scans", sum(s.row is None for s in summary.skipped)),
+        ("bad manifest rows", sum(s.row is not None for s in summary.skipped)),
         ("pages recognised this run", summary.pages_processed_now),
         ("pages/minute", summary.pages_per_minute),
         ("seconds", summary.seconds),
@@ -107,3 +117,27 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
             for q in files:
                 bad.add_row(q.rel_path, q.reason)
             console.print(bad)
+    _entry_tables(summary, console)
+
+
+def _entry_tables(summary: BatchSummary, console: Console) -> None:
+    """Every entry not ingested, and every note, by name with its reason."""
+    for title, files, style in (
+        ("Duplicates: the same bytes as a file already taken in", summary.duplicates, "yellow"),
+        ("Notes on files taken in", summary.notes, "yellow"),
+    ):
+        if files:
+            table = Table(title=title, style=style)
+            table.add_column("file")
+            table.add_column("reason")
+            for q in files:
+                table.add_row(q.rel_path, q.reason)
+            console.print(table)
+    if summary.skipped:
+        skipped = Table(title="Not taken as scans, and bad manifest rows", style="yellow")
+        skipped.add_column("entry")
+        skipped.add_column("row", justify="right")
+        skipped.add_column("reason")
+        for s in summary.skipped:
+            skipped.add_row(s.rel_path, "" if s.row is None else str(s.row), s.reason)
+        console.print(skipped)

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Box = tuple[int, int, int, int]
 """(x0, y0, x1, y1) in pixels of the 300-DPI working page image."""
@@ -25,6 +25,7 @@ class FileKind(StrEnum):
     TIFF = "tiff"
     JPEG = "jpeg"
     PNG = "png"
+    JP2 = "jp2"
 
 
 class FileStatus(StrEnum):
@@ -34,6 +35,8 @@ class FileStatus(StrEnum):
     """The file itself is bad: a person must look at it; re-runs leave it alone."""
     FAILED = "failed"
     """Our side failed (configuration, a crash): the file is fine and the next run retries it."""
+    DUPLICATE = "duplicate"
+    """The same bytes as a file recorded before (`duplicate_of`): recorded once, never processed twice."""
 
 
 class FieldStatus(StrEnum):
@@ -76,6 +79,14 @@ class Batch(_Model):
     created_at: datetime
 
 
+class SkippedEntry(_Model):
+    """An entry of the batch folder that was not taken as a scan, or a bad row of a vendor's manifest."""
+
+    rel_path: str = Field(description="path relative to the batch folder, in the escaped form of names")
+    row: int | None = Field(default=None, description="the manifest row (1 = the header row)")
+    reason: str
+
+
 class BatchRun(_Model):
     """One run over a batch (embedded, or one Airflow DAG run): what its summary is made from."""
 
@@ -84,19 +95,36 @@ class BatchRun(_Model):
     started_at: datetime
     finished_at: datetime | None = None
     pages_before: int = Field(ge=0, description="pages of the batch already in the catalogue when the run began")
-    skipped: list[str] = Field(default=[], description="entries of the batch folder that are not scans")
+    skipped: list[SkippedEntry] = Field(
+        default=[], description="entries of the batch folder not taken as scans, and bad manifest rows, with reasons"
+    )
+
+    @field_validator("skipped", mode="before")
+    @classmethod
+    def _named_entries(cls, value: object) -> object:
+        # Runs recorded before reasons were kept hold bare names: every one of them was "not a scan".
+        if isinstance(value, list):
+            return [{"rel_path": v, "reason": "not a scan"} if isinstance(v, str) else v for v in value]
+        return value
 
 
 class SourceFile(_Model):
     file_id: str = Field(description="hash of batch, relative path and content; stable across re-runs")
     batch_id: str
-    rel_path: str = Field(description="path relative to the batch folder, forward slashes")
+    rel_path: str = Field(
+        description="path relative to the batch folder, forward slashes; names are bytes, kept in the lossless "
+        "escaped form of pipeline.ingest.names (undecodable bytes as \\xHH)"
+    )
     kind: FileKind | None = None
     size: int
     sha256: str
     page_count: int = 0
     status: FileStatus = FileStatus.PENDING
     error: str | None = None
+    duplicate_of: str | None = Field(default=None, description="file_id of the file with the same bytes, kept")
+    note: str | None = Field(
+        default=None, description="what a person should know of a file taken in (active content of a PDF …)"
+    )
 
 
 class PageRef(_Model):

@@ -65,6 +65,7 @@ def test_discover_skips_non_scans_and_fingerprints(tmp_path: Path) -> None:
     (tmp_path / "Thumbs.db").write_bytes(b"x")
     batch, files, skipped = discover_batch(tmp_path)
     assert [f.rel_path for f in files] == ["a.jpg", "sub/b.jpeg"]
-    assert sorted(skipped) == ["Thumbs.db", "ground_truth.json"]
+    assert sorted(s.rel_path for s in skipped) == ["Thumbs.db", "ground_truth.json"]
+    assert all("not a scan" in s.reason for s in skipped)
     again, files2, _ = discover_batch(tmp_path)
     assert again.batch_id == batch.batch_id and [f.file_id for f in files2] == [f.file_id for f in files]

@@ -44,6 +44,7 @@ from schemas.models import (
     DocumentStatus,
     ExtractedField,
     FieldStatus,
+    FileStatus,
     PageResult,
     QcTask,
     SourceFile,
@@ -146,6 +147,25 @@ class CatalogueStore:
     def get_source_file(self, batch_id: str, rel_path: str) -> SourceFile | None:
         with self._read("read source file") as s:
             row = s.get(SourceFileRow, (batch_id, rel_path))
+            return rows.source_file_model(row) if row is not None else None
+
+    def original_of(self, source: SourceFile) -> SourceFile | None:
+        """The file with the bytes of `source`, in any batch, taken in first (not itself a duplicate)."""
+        with self._read("find original") as s:
+            stmt = (
+                select(SourceFileRow)
+                .join(BatchRow, BatchRow.batch_id == SourceFileRow.batch_id)
+                .where(
+                    SourceFileRow.sha256 == source.sha256,
+                    or_(SourceFileRow.batch_id != source.batch_id, SourceFileRow.rel_path != source.rel_path),
+                    SourceFileRow.status.in_(
+                        [FileStatus.DONE.value, FileStatus.PENDING.value, FileStatus.QUARANTINED.value]
+                    ),
+                )
+                .order_by(BatchRow.created_at, SourceFileRow.batch_id, SourceFileRow.rel_path)
+                .limit(1)
+            )
+            row = s.scalars(stmt).first()
             return rows.source_file_model(row) if row is not None else None
 
     # -- pages ----------------------------------------------------------------------------

@@ -59,6 +59,8 @@ def source_file_values(sf: SourceFile, now: datetime) -> Values:
         "page_count": sf.page_count,
         "status": sf.status.value,
         "error": sf.error,
+        "duplicate_of": sf.duplicate_of,
+        "note": sf.note,
         "updated_at": now,
     }
 
@@ -75,6 +77,8 @@ def source_file_model(row: SourceFileRow) -> SourceFile:
             "page_count": row.page_count,
             "status": row.status,
             "error": row.error,
+            "duplicate_of": row.duplicate_of,
+            "note": row.note,
         }
     )
 

@@ -121,7 +121,12 @@ class SourceFileRow(Base):
     page_count: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), index=True)
     error: Mapped[str | None] = mapped_column(Text)
+    # The same bytes seen before (in this batch or another): found by sha256, recorded once.
+    duplicate_of: Mapped[str | None] = mapped_column(String(SHA_LEN))
+    note: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_source_files_sha256", "sha256"),)
 
 
 class PageRow(Base):
