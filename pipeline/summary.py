@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.errors import StoreConflictError
@@ -115,13 +116,14 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
             bad.add_column("file")
             bad.add_column("reason")
             for q in files:
-                bad.add_row(q.rel_path, q.reason)
+                bad.add_row(escape(q.rel_path), escape(q.reason))
             console.print(bad)
     _entry_tables(summary, console)
 
 
 def _entry_tables(summary: BatchSummary, console: Console) -> None:
-    """Every entry not ingested, and every note, by name with its reason."""
+    """Every entry not ingested, and every note, by name with its reason (names escaped: a file named
+    "[red]x" is shown as it is, not as markup)."""
     for title, files, style in (
         ("Duplicates: the same bytes as a file already taken in", summary.duplicates, "yellow"),
         ("Notes on files taken in", summary.notes, "yellow"),
@@ -131,7 +133,7 @@ def _entry_tables(summary: BatchSummary, console: Console) -> None:
             table.add_column("file")
             table.add_column("reason")
             for q in files:
-                table.add_row(q.rel_path, q.reason)
+                table.add_row(escape(q.rel_path), escape(q.reason))
             console.print(table)
     if summary.skipped:
         skipped = Table(title="Not taken as scans, and bad manifest rows", style="yellow")
@@ -139,5 +141,5 @@ def _entry_tables(summary: BatchSummary, console: Console) -> None:
         skipped.add_column("row", justify="right")
         skipped.add_column("reason")
         for s in summary.skipped:
-            skipped.add_row(s.rel_path, "" if s.row is None else str(s.row), s.reason)
+            skipped.add_row(escape(s.rel_path), "" if s.row is None else str(s.row), escape(s.reason))
         console.print(skipped)

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 
 from pipeline.errors import BadInputError, ConfigError
 from pipeline.ingest.manifest import read_file_list
-from pipeline.ingest.names import name_text
+from pipeline.ingest.names import name_bytes, name_text
 from pipeline.ingest.rules import IngestRules, ingest_rules
 from pipeline.ingest.safe_open import open_in_batch
 from pipeline.ingest.walk import Found, Refused, walk_batch
@@ -161,7 +161,7 @@ def discover_batch(
                 sha256=digest,
             )
         )
-    scans = {f.rel_path for f in files}
+    scans = {name_bytes(f.rel_path) for f in files}
     for rel in lists:
         skipped.extend(read_file_list(root, rel, scans, rules.manifest))
     log.info("discovered batch %s: %d scan files, %d entries not taken", batch.batch_id, len(files), len(skipped))

@@ -106,7 +106,18 @@ def _inside_path(value: str) -> str | None:
     return "/".join(p for p in path.split("/") if p not in ("", "."))
 
 
-def _row_problems(cells: list[object], cols: dict[str, int], scans: set[str], rules: ManifestRules) -> list[str]:
+def _is_scan(path: str, scans: set[bytes]) -> bool:
+    # A GBK list names the files of a share whose names are GBK bytes: either encoding may match.
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            if path.encode(encoding) in scans:
+                return True
+        except UnicodeEncodeError:
+            continue
+    return False
+
+
+def _row_problems(cells: list[object], cols: dict[str, int], scans: set[bytes], rules: ManifestRules) -> list[str]:
     def get(field: str) -> object:
         i = cols.get(field)
         return cells[i] if i is not None and i < len(cells) else None
@@ -119,7 +130,7 @@ def _row_problems(cells: list[object], cols: dict[str, int], scans: set[str], ru
         path = _inside_path(raw_path)
         if path is None:
             problems.append(f"path {raw_path!r} leaves the batch folder")
-        elif path not in scans:
+        elif not _is_scan(path, scans):
             problems.append(f"{raw_path!r} is not a scan in the batch")
     box = _cell(get("box_no"))
     if "box_no" in cols and box and not re.match(rules.box_no_pattern, box):
@@ -152,7 +163,7 @@ def _rows(rel: bytes, data: bytes) -> Iterator[Row] | str:
     return _csv_rows(text)
 
 
-def read_file_list(root: Path, rel: bytes, scans: set[str], rules: ManifestRules) -> list[SkippedEntry]:
+def read_file_list(root: Path, rel: bytes, scans: set[bytes], rules: ManifestRules) -> list[SkippedEntry]:
     """Check a vendor's list; return an entry for the list itself and one for each bad row."""
     shown = name_text(rel)
     try:

@@ -26,7 +26,7 @@ def file_type(mode: int) -> str:
     """What an entry that is not a regular file or folder is, in words."""
     for test, name in (
         (stat.S_ISLNK, "a link"),
-        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISFIFO, "a FIFO, a named pipe"),
         (stat.S_ISSOCK, "a socket"),
         (stat.S_ISBLK, "a block device"),
         (stat.S_ISCHR, "a character device"),

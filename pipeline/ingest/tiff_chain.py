@@ -32,7 +32,7 @@ def count_tiff_pages(fh: BinaryIO, shown: str, max_pages: int) -> int:
     while offset:
         if offset in seen:
             raise CorruptFileError(
-                shown, f"TIFF page index is damaged: page {pages + 1} points back to an earlier page (a loop)"
+                shown, f"TIFF page index is damaged: after page {pages} it points back to an earlier page (a loop)"
             )
         if offset + count_len > size:
             raise CorruptFileError(shown, f"TIFF page index is damaged: page {pages + 1} lies past the end of the file")
