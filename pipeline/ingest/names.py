@@ -2,7 +2,7 @@
 
 A scanner share may hold names in any encoding (Latin-1, GBK, broken UTF-8). The catalogue stores
 text, so every name is kept as `name_text(raw)`: valid UTF-8 stays as it is, each undecodable byte and
-each control character becomes `\\xHH` and a backslash becomes `\\\\`. The form is valid UTF-8 (any
+each character that does not print (controls, format characters) becomes `\\xHH` and a backslash becomes `\\\\`. The form is valid UTF-8 (any
 database takes it), safe to print (no newline can forge a log line) and `name_bytes` turns it back into
 the exact bytes, so identity and fixity follow the name on disk.
 """
@@ -15,8 +15,9 @@ _ESCAPE = re.compile(r"\\(\\|x[0-9a-f]{2})")
 
 
 def _printable(ch: str) -> bool:
-    code = ord(ch)
-    return code >= 0x20 and code != 0x7F and not 0x80 <= code < 0xA0
+    # Controls, format characters (a right-to-left override makes "gpj.exe" read as "exe.jpg"),
+    # unassigned code points and odd spaces are all escaped: what is shown is what is there.
+    return ch.isprintable()
 
 
 def name_text(raw: bytes) -> str:

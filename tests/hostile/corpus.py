@@ -64,19 +64,19 @@ class Corpus:
     second_duplicates: dict[str, str] = field(default_factory=dict)
 
 
-def _page(seed: int) -> Image.Image:
+def page_image(seed: int) -> Image.Image:
     return Image.fromarray(render_form(PAGE_DPI, seed=seed)[:, :, ::-1])
 
 
 def page_jpeg(seed: int) -> bytes:
     buf = io.BytesIO()
-    _page(seed).save(buf, "JPEG", quality=80, dpi=(PAGE_DPI, PAGE_DPI))
+    page_image(seed).save(buf, "JPEG", quality=80, dpi=(PAGE_DPI, PAGE_DPI))
     return buf.getvalue()
 
 
-def _pdf(seed: int) -> bytes:
+def page_pdf(seed: int) -> bytes:
     buf = io.BytesIO()
-    _page(seed).save(buf, "PDF", resolution=PAGE_DPI)
+    page_image(seed).save(buf, "PDF", resolution=PAGE_DPI)
     return buf.getvalue()
 
 
@@ -98,8 +98,8 @@ def bomb_png() -> bytes:
 def looping_tiff() -> bytes:
     """A two-page TIFF whose second page points back at the first."""
     buf = io.BytesIO()
-    first = _page(40).convert("L")
-    first.save(buf, "TIFF", save_all=True, append_images=[_page(41).convert("L")], dpi=(PAGE_DPI, PAGE_DPI))
+    first = page_image(40).convert("L")
+    first.save(buf, "TIFF", save_all=True, append_images=[page_image(41).convert("L")], dpi=(PAGE_DPI, PAGE_DPI))
     data = bytearray(buf.getvalue())
     order = "<" if data[:2] == b"II" else ">"
     (ifd1,) = struct.unpack_from(order + "I", data, 4)
@@ -118,7 +118,7 @@ def many_tiny_pages_tiff(pages: int = 500) -> bytes:
 
 
 def grey16_png(seed: int) -> bytes:
-    grey = np.asarray(_page(seed).convert("L"), dtype=np.uint16) * 257
+    grey = np.asarray(page_image(seed).convert("L"), dtype=np.uint16) * 257
     buf = io.BytesIO()
     Image.fromarray(grey).save(buf, "PNG", dpi=(PAGE_DPI, PAGE_DPI))
     return buf.getvalue()
@@ -126,7 +126,7 @@ def grey16_png(seed: int) -> bytes:
 
 def ink_in_alpha_png(seed: int) -> bytes:
     """Black everywhere, the ink in the alpha channel: dropping alpha gives an all-black page."""
-    grey = np.asarray(_page(seed).convert("L"))
+    grey = np.asarray(page_image(seed).convert("L"))
     rgba = np.zeros((*grey.shape, 4), dtype=np.uint8)
     rgba[:, :, 3] = 255 - grey
     buf = io.BytesIO()
@@ -136,7 +136,7 @@ def ink_in_alpha_png(seed: int) -> bytes:
 
 def palette_transparency_png(seed: int) -> bytes:
     """A palette page whose paper is a transparent black: dropping transparency gives an all-black page."""
-    grey = np.asarray(_page(seed).convert("L"))
+    grey = np.asarray(page_image(seed).convert("L"))
     index = np.where(grey > 128, 0, 1).astype(np.uint8)
     im = Image.fromarray(index, "P")
     im.putpalette([0, 0, 0, 0, 0, 0] + [0, 0, 0] * 254)
@@ -147,19 +147,19 @@ def palette_transparency_png(seed: int) -> bytes:
 
 def cmyk_jpeg(seed: int) -> bytes:
     buf = io.BytesIO()
-    _page(seed).convert("CMYK").save(buf, "JPEG", quality=85, dpi=(PAGE_DPI, PAGE_DPI))
+    page_image(seed).convert("CMYK").save(buf, "JPEG", quality=85, dpi=(PAGE_DPI, PAGE_DPI))
     return buf.getvalue()
 
 
 def jpeg2000(seed: int) -> bytes:
     buf = io.BytesIO()
-    _page(seed).save(buf, "JPEG2000", irreversible=True, quality_mode="rates", quality_layers=[20])
+    page_image(seed).save(buf, "JPEG2000", irreversible=True, quality_mode="rates", quality_layers=[20])
     return buf.getvalue()
 
 
 def exif_rotated_jpeg(seed: int) -> bytes:
     """A phone photo: pixels stored lying on their side, EXIF orientation 6 says turn 90° clockwise."""
-    stored = _page(seed).transpose(Image.Transpose.ROTATE_90)
+    stored = page_image(seed).transpose(Image.Transpose.ROTATE_90)
     exif = Image.Exif()
     exif[0x0112] = 6
     buf = io.BytesIO()
@@ -168,7 +168,7 @@ def exif_rotated_jpeg(seed: int) -> bytes:
 
 
 def pdf_with_javascript(seed: int) -> bytes:
-    with pikepdf.open(io.BytesIO(_pdf(seed))) as pdf:
+    with pikepdf.open(io.BytesIO(page_pdf(seed))) as pdf:
         action = pdf.make_indirect(
             pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('hello');"))
         )
@@ -179,7 +179,7 @@ def pdf_with_javascript(seed: int) -> bytes:
 
 
 def pdf_with_attachment(seed: int) -> bytes:
-    with pikepdf.open(io.BytesIO(_pdf(seed))) as pdf:
+    with pikepdf.open(io.BytesIO(page_pdf(seed))) as pdf:
         pdf.attachments["invoice.exe"] = pikepdf.AttachedFileSpec(pdf, b"MZ not really a program")
         out = io.BytesIO()
         pdf.save(out)
@@ -187,7 +187,7 @@ def pdf_with_attachment(seed: int) -> bytes:
 
 
 def encrypted_pdf(seed: int) -> bytes:
-    with pikepdf.open(io.BytesIO(_pdf(seed))) as pdf:
+    with pikepdf.open(io.BytesIO(page_pdf(seed))) as pdf:
         out = io.BytesIO()
         pdf.save(out, encryption=pikepdf.Encryption(user="secret", owner="owner"))
         return out.getvalue()
@@ -285,7 +285,7 @@ def _bad_files(batch: Path, c: Corpus) -> None:
     _write(batch, b"tiny.png", tiny.getvalue())
     c.quarantined["tiny.png"] = "50x50 pixels"
     small_at_dpi = io.BytesIO()
-    _page(33).convert("L").resize((400, 566)).save(small_at_dpi, "PNG", dpi=(1200, 1200))
+    page_image(33).convert("L").resize((400, 566)).save(small_at_dpi, "PNG", dpi=(1200, 1200))
     _write(batch, b"stamp_at_1200dpi.png", small_at_dpi.getvalue())
     c.quarantined["stamp_at_1200dpi.png"] = "mm at the 1200 DPI"
 
