@@ -2,9 +2,10 @@
 
 A scanner share may hold names in any encoding (Latin-1, GBK, broken UTF-8). The catalogue stores
 text, so every name is kept as `name_text(raw)`: valid UTF-8 stays as it is, each undecodable byte and
-each character that does not print (controls, format characters) becomes `\\xHH` and a backslash becomes `\\\\`. The form is valid UTF-8 (any
-database takes it), safe to print (no newline can forge a log line) and `name_bytes` turns it back into
-the exact bytes, so identity and fixity follow the name on disk.
+each character that does not print (controls, format characters) becomes `\\xHH` and a backslash
+becomes `\\\\`. The form is valid UTF-8 (any database takes it), safe to print (no newline can forge a
+log line) and `name_bytes` turns it back into the exact bytes, so identity and fixity follow the name
+on disk.
 """
 
 from __future__ import annotations
