@@ -28,6 +28,7 @@ from pipeline.ingest import discover, discover_batch, inspect_file, load_page
 from pipeline.ingest.names import name_bytes, name_text
 from pipeline.ingest.rules import RULES_FILE, load_rules
 from pipeline.ingest.safe_open import open_in_batch
+from pipeline.preserve.fixity import run_fixity
 from pipeline.run import ingest_batch
 from pipeline.settings import OcrSettings, Settings
 from pipeline.store import open_store
@@ -69,6 +70,10 @@ def test_non_utf8_names_are_ingested_with_stable_ids(tmp_path: Path) -> None:
     assert summary.quarantined == [] and summary.failed == [] and summary.documents == 2
     ctx = RunContext.create(settings, summary.batch_id, batch)
     assert ctx.source_path("caf\\xe9.jpg").read_bytes() == corpus.page_jpeg(0)
+    # Fixity finds the originals under their raw names.
+    with open_store(settings.database_url) as store:
+        report = run_fixity(store)
+    assert report.problems == [] and report.ok == report.checked >= 4
 
 
 def test_a_utf8_name_keeps_the_file_id_it_always_had() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 
 from pipeline.deliver.provenance import dangan_agent
 from pipeline.errors import ArchiveError
+from pipeline.ingest.names import name_bytes
 from pipeline.store import CatalogueStore
 from pipeline.store.preservation import PreservationStore
 from schemas.preservation import FixityCheck, FixityOutcome
@@ -67,7 +69,8 @@ def choose(all_subjects: list[FixitySubject], last: dict[str, datetime], share: 
 
 
 def check(subject: FixitySubject, at: datetime, agent: str) -> FixityCheck:
-    path = Path(subject.path)
+    # An original's path holds its name in the escaped text form of raw bytes (pipeline.ingest.names).
+    path = Path(os.fsdecode(name_bytes(subject.path))) if subject.kind == "original" else Path(subject.path)
     actual: str | None = None
     try:
         digest = hashlib.sha256()
