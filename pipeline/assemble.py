@@ -12,6 +12,7 @@ from pipeline.context import RunContext
 from pipeline.decide import decide_document, decide_rows
 from pipeline.extract.checks import cross_check
 from pipeline.extract.fields import extract_fields
+from pipeline.extract.rules import ruled_words
 from pipeline.extract.table_rows import extract_table_rows, mirror_first_row
 from pipeline.identity import doc_id_for
 from pipeline.separate import separate_pages
@@ -58,7 +59,8 @@ def assemble_file(ctx: RunContext, source: SourceFile, pages: list[PageResult]) 
         cls = classifier.classify(by_no[span.first_page].ocr)
         form = registry.form(cls.label) if cls is not None and cls.label else None
         form_pages = [
-            (n - span.first_page + 1, by_no[n].ocr)
+            # a table's rules part the words of neighbouring cells (and are no characters of them)
+            (n - span.first_page + 1, ruled_words(by_no[n]))
             for n, kind in zip(range(span.first_page, span.last_page + 1), span.page_kinds, strict=True)
             if kind is not PageKind.BLANK
         ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
+from pipeline.extract.layout import in_running_text, label_words
 from pipeline.text import normalize_text
 from schemas.models import OcrPage, Word
 
@@ -18,6 +19,7 @@ from schemas.models import OcrPage, Word
 STOP_LABELS = ("个人编号", "邮政编码", "联系电话", "电话", "备注", "签章", "盖章", "经办人", "审核人")
 # Text of a seal that survived grey conversion (bitonal scans keep it): never a field value.
 SEAL_WORDS = ("专用章", "公章", "业务章", "经办机构章")
+_JOINED_MIN_SCORE = 90.0
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,13 @@ def _label_score(text: str, label: str) -> tuple[float, str]:
 
 
 def find_anchors(page: OcrPage, labels: list[str]) -> list[Anchor]:
+    """Where the labels are printed: a word that starts with one, or a label wrapped over two or three
+    lines of a narrow cell (统一社会 / 信用代码), whose lines are joined into one word. A label that is
+    quoted, starts a sentence or stands in the notes block (说明) is running text, not a label."""
     found: list[Anchor] = []
     norm_labels = [normalize_text(label) for label in labels if normalize_text(label)]
-    for word in page.words:
+    printed = {id(w) for w in page.words}
+    for word in label_words(page):
         text = normalize_text(word.text)
         if not text:
             continue
@@ -72,7 +78,10 @@ def find_anchors(page: OcrPage, labels: list[str]) -> list[Anchor]:
             score, rest = _label_score(text, label)
             if score and (best is None or (score, len(label)) > (best.score, len(best.label))):
                 best = Anchor(word=word, label=label, remainder=rest, score=score)
-        if best is not None:
+        if best is None or in_running_text(word.text, best.label):
+            continue
+        # lines joined from a wrapped label hold the label alone, its value is in the next cell
+        if id(word) in printed or (best.score >= _JOINED_MIN_SCORE and not normalize_text(best.remainder)):
             found.append(best)
     return sorted(found, key=lambda a: (-a.score, a.word.box[1], a.word.box[0]))
 
