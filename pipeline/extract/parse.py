@@ -73,8 +73,15 @@ def _date(spec: FieldSpec, raw: str) -> Parsed:
     if spec.key in future.keys:
         today = date.today()
         latest = today.replace(year=today.year + future.years, day=min(today.day, 28))
-    d = v.parse_date(raw, latest=latest)
-    return Parsed(d.isoformat()) if d else Parsed(None, "date not recognised or out of range")
+    # a year and month alone is a value only where the label asks for one (增减年月); elsewhere the day
+    # was lost and the month's first day would be a guess
+    d = v.parse_date(raw, latest=latest, month_only="年月" in spec.label)
+    if d is not None:
+        return Parsed(d.isoformat())
+    recovered = v.recover_date(raw, latest=latest)
+    if recovered is not None:
+        return Parsed(recovered.isoformat(), "month and day run together, one reading", repaired=True)
+    return Parsed(None, "date not recognised or out of range")
 
 
 # A year in a document number (人社工认字〔2023〕第043号) is printed in 〔〕; OCR returns any bracket pair.

@@ -135,14 +135,17 @@ _DATE_PATTERNS = [
         r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日?"
     ),
 ]
+# A speck read as a point beside a date's own characters (2018年.8月11日): no date form puts one there.
+_STRAY_MARKS = re.compile(r"(?<=[年月])[.,，。·、]+|[.,，。·、]+(?=[年月日])")
 _MONTH_ONLY = re.compile(r"(?P<y>\d{4})\s*(?:年|[.\-/．])\s*(?P<m>\d{1,2})\s*月?$")
 
 
-def parse_date(raw: str, *, earliest: int = 1900, latest: date | None = None) -> date | None:
-    """Any date form printed or written on the forms, to a date; None when not a plausible date."""
+def parse_date(raw: str, *, earliest: int = 1900, latest: date | None = None, month_only: bool = True) -> date | None:
+    """Any date form printed or written on the forms, to a date; None when not a plausible date.
+    `month_only`: a year and month alone (2003年10) stands for the month's first day."""
     import unicodedata
 
-    text = unicodedata.normalize("NFKC", raw).replace(" ", "")
+    text = _STRAY_MARKS.sub("", unicodedata.normalize("NFKC", raw).replace(" ", ""))
     latest = latest or date.today().replace(year=date.today().year + 1)
     for pattern in _DATE_PATTERNS:
         m = pattern.search(text)
@@ -157,12 +160,50 @@ def parse_date(raw: str, *, earliest: int = 1900, latest: date | None = None) ->
             continue
         if earliest <= value.year and value <= latest:
             return value
-    m = _MONTH_ONLY.search(text)
+    m = _MONTH_ONLY.search(text) if month_only else None
     if m:
         y, mo = int(m.group("y")), int(m.group("m"))
         if 1 <= mo <= 12 and earliest <= y <= latest.year:
             return date(y, mo, 1)
     return None
+
+
+# A date whose 月 and 日 (or the points) the recogniser lost: the year, then month and day run together
+# (2019527, 2003年1027, 2019年0527日).
+_RUN_TOGETHER = re.compile(r"(?<!\d)(?P<y>(?:19|20)\d{2})\s*年?\s*(?P<md>\d{3,4})\s*日?$")
+
+
+def recover_date(raw: str, *, earliest: int = 1900, latest: date | None = None) -> date | None:
+    """A date read with a letter for a digit (z020-03-17) or with month and day run together, when
+    exactly one reading is a real date in range: 2019527 is 2019-05-27 (52/7 is none); 2019112 could be
+    1 Nov or 12 Jan and is refused."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFKC", raw).replace(" ", "")
+    # a look-alike letter touching a digit is that digit (each letter stands for one digit only)
+    text = re.sub(
+        r"(?<=\d)[A-Za-z口〇]|[A-Za-z口〇](?=\d)", lambda m: _DIGIT_LOOKALIKES.get(m.group().upper(), m.group()), text
+    )
+    direct = parse_date(text, earliest=earliest, latest=latest, month_only=False)
+    if direct is not None and text != unicodedata.normalize("NFKC", raw).replace(" ", ""):
+        return direct
+    m = _RUN_TOGETHER.search(text)
+    if m is None:
+        return None
+    latest = latest or date.today().replace(year=date.today().year + 1)
+    y, md = int(m.group("y")), m.group("md")
+    readings: set[date] = set()
+    for cut in (1, 2):
+        month, day = md[:cut], md[cut:]
+        if not 1 <= len(day) <= 2 or (len(day) == 2 and len(month) == 1 and len(md) == 4):
+            continue
+        try:
+            d = date(y, int(month), int(day))
+        except ValueError:
+            continue
+        if earliest <= d.year and d <= latest:
+            readings.add(d)
+    return readings.pop() if len(readings) == 1 else None
 
 
 # Variant glyphs the recogniser's dictionary holds beside the standard simplified character; the
