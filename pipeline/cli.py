@@ -73,16 +73,26 @@ def synth(
 def ingest(
     batch_dir: Annotated[Path, typer.Argument(help="the batch folder")],
     workers: Annotated[int | None, typer.Option(help="worker processes (default: one per core)")] = None,
+    wait: Annotated[
+        bool, typer.Option(help="if another run is ingesting the batch, wait for it instead of refusing")
+    ] = False,
 ) -> None:
-    """Run every stage over a batch folder; re-running resumes where a killed run stopped."""
+    """Run every stage over a batch folder; re-running resumes where a killed run stopped.
+
+    Exit 11 when another run holds the batch (nothing done), 12 when files failed for a reason of ours.
+    """
+    from pipeline.errors import RunIncompleteError
     from pipeline.run import ingest_batch
-    from pipeline.summary import render_summary
+    from pipeline.summary import failure_line, render_summary
 
     settings = get_settings()
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
-    summary = ingest_batch(batch_dir, settings)
+    summary = ingest_batch(batch_dir, settings, wait=wait)
     render_summary(summary, console)
+    failed = failure_line(summary)
+    if failed is not None:
+        raise RunIncompleteError(failed)
 
 
 @app.command()

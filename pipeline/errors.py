@@ -20,6 +20,11 @@ class ExitCode(IntEnum):
     INDEX = 8
     DELIVERY = 9
     NOT_ACCEPTED = 10
+    BATCH_BUSY = 11
+    """Another run is ingesting the batch; nothing was done (`--wait` waits for it instead)."""
+    RUN_INCOMPLETE = 12
+    """The run went to its end, but items failed for a reason of ours (a disk full, a folder not writable,
+    an engine fault): the summary names each; repair and run again, which retries exactly those."""
     CTRL_C = 130
 
 
@@ -103,6 +108,22 @@ class StoreConflictError(StoreError):
     re-derived away); retrying the same call cannot help, reload and decide again."""
 
     retryable = False
+
+
+class BatchBusyError(DanganError):
+    """Another run holds the batch's lock (`pipeline.batch_lock`). Retryable: an Airflow task refused
+    while an embedded run works on the batch is retried after the DAG's delay."""
+
+    exit_code = ExitCode.BATCH_BUSY
+    retryable = True
+
+
+class RunIncompleteError(DanganError):
+    """The run finished with failures of our own, each listed in its summary; nothing is lost, re-run to retry.
+
+    Its own exit code rather than ARCHIVE's: the failures may be anywhere (page images, PDF/A, the engine)."""
+
+    exit_code = ExitCode.RUN_INCOMPLETE
 
 
 class DeliveryError(DanganError):

@@ -10,6 +10,7 @@ from pipeline.archive.page_encoding import encode_page, grey_if_grey
 from pipeline.context import RunContext
 from pipeline.ingest.sources import load_page
 from pipeline.ocr.factory import get_engine
+from pipeline.partial_files import write_bytes_atomically
 from pipeline.preprocess import effective_dpi, preprocess_page
 from schemas.models import FileKind, OcrPage, PageRef, PageResult
 
@@ -31,9 +32,9 @@ def process_page(ctx: RunContext, file_id: str, rel_path: str, kind: FileKind, p
     encoded = encode_page(working, ctx.archive_images)
     out = ctx.page_image(file_id, page_no, encoded.suffix)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.part")
-    tmp.write_bytes(encoded.data)
-    tmp.replace(out)
+    # A temporary name of this process's own: a second run of the batch, or a worker orphaned by a kill,
+    # writing the same page never shares it.
+    write_bytes_atomically(out, encoded.data, ctx.batch_id)
     ocr_started = time.perf_counter()
     if info.is_blank:
         # Nothing to read on a blank verso; an empty result keeps "recognised once" honest.

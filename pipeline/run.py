@@ -19,7 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from pipeline import steps
 from pipeline.apply import OwnErrors, Step, attempt, record_outcome
+from pipeline.batch_lock import hold_batch
 from pipeline.context import RunContext
+from pipeline.ingest.discover import batch_id_for
 from pipeline.jobs import Job
 from pipeline.settings import Settings
 from pipeline.store import CatalogueStore, open_store
@@ -98,11 +100,20 @@ class _StepRunner:
             self.progress.advance(bar)
 
 
-def ingest_batch(batch_dir: Path, settings: Settings, *, show_progress: bool = True) -> BatchSummary:
-    """Ingest one batch folder into the catalogue under settings.home; safe to re-run after a kill."""
+def ingest_batch(
+    batch_dir: Path, settings: Settings, *, show_progress: bool = True, wait: bool = False
+) -> BatchSummary:
+    """Ingest one batch folder into the catalogue under settings.home; safe to re-run after a kill.
+
+    The batch's lock is held throughout: while another run holds it, BatchBusyError, or with `wait` this
+    run waits for it to end (and then finds only what is left to do).
+    """
     settings.home.mkdir(parents=True, exist_ok=True)
-    with open_store(settings.database_url) as store:
-        plan = steps.plan_batch(batch_dir, settings, store)
+    with (
+        hold_batch(settings, batch_id_for(batch_dir), batch_dir, wait=wait) as lock,
+        open_store(settings.database_url) as store,
+    ):
+        plan = steps.plan_batch(batch_dir, settings, store, lock=lock)
         ctx = plan.context
         with _executor(worker_count(settings)) as pool, _progress(show_progress) as progress:
             run = _StepRunner(store, ctx, pool, progress)
@@ -110,4 +121,5 @@ def ingest_batch(batch_dir: Path, settings: Settings, *, show_progress: bool = T
             run(steps.ASSEMBLE_FILES, steps.files_ready_to_assemble(store, ctx))
             records = steps.number_records(store, ctx)
             run(steps.ARCHIVE_RECORDS, steps.records_to_archive(records), total=len(records))
-        return steps.finish_batch(store, settings, ctx, plan.run_id)
+        summary = steps.finish_batch(store, settings, ctx, plan.run_id)
+        return summary.model_copy(update={"partial_files_removed": plan.partial_files_removed})

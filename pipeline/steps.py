@@ -19,11 +19,13 @@ from pipeline.apply import Step
 from pipeline.archive.stage import archive_document
 from pipeline.archive.stale import remove_stale_pdfa
 from pipeline.assemble import assemble_file
+from pipeline.batch_lock import BatchLock
 from pipeline.context import RunContext
 from pipeline.errors import BadInputError, StoreConflictError
 from pipeline.ingest import as_duplicate, discover_batch, inspect_file
 from pipeline.jobs import FileJob, PageJob, RecordJob
 from pipeline.pages import process_page
+from pipeline.partial_files import remove_stale_parts
 from pipeline.records import build_records
 from pipeline.review_queue import queue_reviews
 from pipeline.search.catalogue_docs import index_batch
@@ -31,10 +33,13 @@ from pipeline.settings import Settings
 from pipeline.store import CatalogueStore
 from pipeline.store.pages import pages_by_document
 from pipeline.summary import BatchSummary, summarize
-from schemas.models import ArchiveRecord, BatchRun, Document, DocumentStatus, FileStatus, PageResult, SourceFile
+from schemas.models import ArchiveRecord, BatchRun, Document, FileStatus, PageResult, SourceFile
 from schemas.registry import get_registry
 
 log = logging.getLogger(__name__)
+
+LEGACY_PDFA_REASON = "PDF/A not written"
+"""The review reason earlier versions gave a document whose PDF/A failed (now a failure of the run)."""
 
 
 class BatchPlan(BaseModel):
@@ -44,6 +49,8 @@ class BatchPlan(BaseModel):
     run_id: str
     total_pages: int
     page_jobs: list[PageJob]
+    partial_files_removed: int = 0
+    """Partial writes (`.part` files) a killed run left behind, removed by this plan."""
 
 
 def _quarantine(store: CatalogueStore, source: SourceFile, reason: str) -> None:
@@ -65,22 +72,56 @@ def _set_aside(store: CatalogueStore, ctx: RunContext, rel_path: str, error: Exc
     store.upsert_source_file(source.model_copy(update={"status": FileStatus.FAILED, "error": reason}))
 
 
-def plan_batch(batch_dir: Path, settings: Settings, store: CatalogueStore, run_id: str | None = None) -> BatchPlan:
+def _remove_partial_writes(ctx: RunContext, lock: BatchLock) -> int:
+    """The `.part` files a killed run left in the batch's work folder and in the archive, whose writers are gone."""
+    if not lock.batch_is_idle(ctx.batch_id):  # not ours alone: a live run may be writing them
+        return 0
+    removed = remove_stale_parts([ctx.home / "work" / ctx.batch_id, ctx.archive_root], lock.batch_is_idle)
+    if removed:
+        log.warning("removed %d partial file(s) left by an interrupted run of batch %s", len(removed), ctx.batch_id)
+    return len(removed)
+
+
+def _files_with_legacy_failure(store: CatalogueStore, batch_id: str) -> set[str]:
+    """Files whose documents an older version sent to review for a PDF/A it could not write: assembled again,
+    so their documents are decided from their fields once more (the PDF/A is retried with them)."""
+    return {
+        d.file_id for d in store.documents(batch_id) if any(r.startswith(LEGACY_PDFA_REASON) for r in d.review_reasons)
+    }
+
+
+def plan_batch(
+    batch_dir: Path,
+    settings: Settings,
+    store: CatalogueStore,
+    run_id: str | None = None,
+    *,
+    lock: BatchLock | None = None,
+) -> BatchPlan:
     """Discover and check every file, list the pages not yet recognised, and record the run's start.
 
-    `run_id` names the run (Airflow's own run id); an embedded run gets a fresh one.
+    `run_id` names the run (Airflow's own run id); an embedded run gets a fresh one. Under the batch's
+    exclusive `lock` the partial files a killed run left are removed first; without it they are left
+    alone, since a live run may be writing them.
     """
     started = datetime.now(UTC)
     batch, files, skipped = discover_batch(batch_dir)
     if store.get_batch(batch.batch_id) is None:
         store.upsert_batch(batch)
     ctx = RunContext.create(settings, batch.batch_id, batch_dir)
+    removed = _remove_partial_writes(ctx, lock) if lock is not None else 0
+    redo = _files_with_legacy_failure(store, batch.batch_id)
     jobs: list[PageJob] = []
     total = 0
     for source in files:
         prior = store.get_source_file(batch.batch_id, source.rel_path)
         finished = (FileStatus.DONE, FileStatus.QUARANTINED, FileStatus.DUPLICATE)
-        if prior is not None and prior.file_id == source.file_id and prior.status in finished:
+        if (
+            prior is not None
+            and prior.file_id == source.file_id
+            and prior.status in finished
+            and prior.file_id not in redo
+        ):
             total += prior.page_count if prior.status is not FileStatus.DUPLICATE else 0
             continue
         # The same bytes taken in before, here or in another batch: recorded once (empty files are all alike).
@@ -113,7 +154,7 @@ def plan_batch(batch_dir: Path, settings: Settings, store: CatalogueStore, run_i
         skipped=skipped,
     )
     store.runs.start(run)
-    return BatchPlan(context=ctx, run_id=run.run_id, total_pages=total, page_jobs=jobs)
+    return BatchPlan(context=ctx, run_id=run.run_id, total_pages=total, page_jobs=jobs, partial_files_removed=removed)
 
 
 class RecognisePages(Step[PageJob, PageJob, PageResult]):
@@ -246,12 +287,14 @@ class ArchiveRecords(Step[RecordJob, RecordPages, ArchiveRecord]):
         if isinstance(outcome, ArchiveRecord):
             store.save_record(outcome)
             return
+        # A PDF/A not written is a failure of ours (a folder not writable, a full disk), never a judgement on
+        # the document: its decision stays as its fields made it, and its file is retried by the next run.
         record = store.get_record(job.record_id)
         doc = store.get_document(record.doc_id) if record is not None else None
-        log.error("PDF/A for record %s failed: %s: %s", job.record_id, type(outcome).__name__, outcome)
-        if doc is not None:
-            reasons = [*doc.review_reasons, f"PDF/A not written: {type(outcome).__name__}: {outcome}"]
-            store.update_document(doc.model_copy(update={"status": DocumentStatus.REVIEW, "review_reasons": reasons}))
+        if record is None or doc is None:
+            log.error("PDF/A for record %s failed: %s: %s", job.record_id, type(outcome).__name__, outcome)
+            return
+        _set_aside(store, ctx, doc.rel_path, outcome, f"PDF/A {record.file_name or record.record_id}: ")
 
 
 RECOGNISE_PAGES = RecognisePages()

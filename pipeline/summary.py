@@ -35,6 +35,8 @@ class BatchSummary(BaseModel):
     duplicates: list[QuarantinedFile] = []
     notes: list[QuarantinedFile] = []
     pages_processed_now: int
+    partial_files_removed: int = 0
+    """`.part` files a killed run left, removed by this run's plan (the embedded runner reports it)."""
     seconds: float
     finished: date
 
@@ -83,6 +85,18 @@ def summarize(store: CatalogueStore, batch_id: str, run_id: str) -> BatchSummary
     )
 
 
+def failure_line(summary: BatchSummary) -> str | None:
+    """The run's failure in one line, when anything failed for a reason of ours (None: nothing did)."""
+    if not summary.failed:
+        return None
+    first = summary.failed[0]
+    more = f" (and {len(summary.failed) - 1} more, listed above)" if len(summary.failed) > 1 else ""
+    return (
+        f"batch {summary.batch_id}: {len(summary.failed)} file(s) not finished for a reason of ours: "
+        f"{first.rel_path}: {first.reason}{more}. Repair the cause and run again: only these are retried"
+    )
+
+
 def render_summary(summary: BatchSummary, console: Console) -> None:
     overview = Table(title=f"Batch {summary.batch_id}  ({summary.batch_root})", show_header=False)
     overview.add_column(style="bold")
@@ -99,6 +113,7 @@ def render_summary(summary: BatchSummary, console: Console) -> None:
         ("entries not taken as scans", sum(s.row is None for s in summary.skipped)),
         ("bad manifest rows", sum(s.row is not None for s in summary.skipped)),
         ("pages recognised this run", summary.pages_processed_now),
+        ("partial files removed (left by a killed run)", summary.partial_files_removed),
         ("pages/minute", summary.pages_per_minute),
         ("seconds", summary.seconds),
     ):

@@ -19,6 +19,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from pipeline import steps
 from pipeline.apply import OwnErrors, apply_step
+from pipeline.batch_lock import LockMode, hold_batch
 from pipeline.context import RunContext
 from pipeline.errors import ConfigError, DanganError
 from pipeline.ingest.discover import batch_id_for
@@ -64,10 +65,18 @@ def fail_fast(fn: Callable[P, R]) -> Callable[P, R]:
 
 @contextmanager
 def _batch(batch_dir: str) -> Iterator[tuple[CatalogueStore, RunContext, Settings]]:
-    """The catalogue and the run context of a batch folder, as any worker can open them."""
+    """The catalogue and the run context of a batch folder, as any worker can open them.
+
+    The batch's lock is held shared meanwhile: beside the DAG run's other tasks, never beside an embedded
+    run (BatchBusyError, retryable: Airflow tries the task again after its delay).
+    """
     settings = get_settings()
-    with open_store(settings.database_url) as store:
-        yield store, RunContext.create(settings, batch_id_for(Path(batch_dir)), Path(batch_dir)), settings
+    batch_id = batch_id_for(Path(batch_dir))
+    with (
+        hold_batch(settings, batch_id, Path(batch_dir), mode=LockMode.SHARED, role="an Airflow task"),
+        open_store(settings.database_url) as store,
+    ):
+        yield store, RunContext.create(settings, batch_id, Path(batch_dir)), settings
 
 
 def chunked(items: list[Any], chunk_size: int) -> list[list[Any]]:
@@ -95,8 +104,15 @@ def plan_pages(batch_dir: str, run_id: str, chunk_size: int = 8) -> list[list[Jo
     """Record the run; the pages still to recognise, as chunks of `PageJob`s for `recognise_pages` to map over."""
     settings = get_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    with open_store(settings.database_url) as store:
-        plan = steps.plan_batch(Path(batch_dir), settings, store, run_id)
+    folder = Path(batch_dir)
+    # Exclusive while planning: refused while an embedded run (or another DAG run's task) works on the batch,
+    # and the partial files a killed run left can be told from a live writer's.
+    role = f"the Airflow plan of {run_id}"
+    with (
+        hold_batch(settings, batch_id_for(folder), folder, mode=LockMode.EXCLUSIVE, role=role) as lock,
+        open_store(settings.database_url) as store,
+    ):
+        plan = steps.plan_batch(folder, settings, store, run_id, lock=lock)
     return chunked(jobs_to_json(plan.page_jobs), chunk_size)
 
 

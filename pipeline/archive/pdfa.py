@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 import pikepdf
@@ -29,6 +28,7 @@ from pipeline.archive.image_pages import image_pdf
 from pipeline.archive.pdf_metadata import PdfMetadata, apply_metadata
 from pipeline.archive.text_layer import add_text_layers
 from pipeline.errors import ArchiveError
+from pipeline.partial_files import NO_BATCH, commit, part_path
 from pipeline.settings import ArchiveImageSettings
 from schemas.models import OcrPage
 
@@ -106,46 +106,38 @@ def _assemble(
         pikepdf.pdfa.save(pdf, dest, PDFA_FLAVOUR)
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_pdfa(
     pages: Sequence[tuple[Path, OcrPage]],
     out_path: Path,
     meta: PdfMetadata,
     images: ArchiveImageSettings | None = None,
+    batch_id: str = NO_BATCH,
 ) -> Path:
     """Write the document's pages as one PDF/A-2b file at `out_path` and return that path.
 
     `pages` pairs each 300-DPI working image with the OCR result of that image; the text
     layer is made from those results alone. A page image not already in its archival encoding
-    is encoded as `images` says (default: the settings' defaults). Raises ArchiveError (and leaves nothing under
-    `out_path`, nor a temporary file beside it) when anything fails.
+    is encoded as `images` says (default: the settings' defaults). `batch_id` tags the temporary file
+    (`pipeline.partial_files`) so the batch's next run knows whose it is should a kill leave it behind.
+    Raises ArchiveError (and leaves nothing under `out_path`, nor a temporary file beside it) when anything fails.
     """
     started = time.perf_counter()
     _check_inputs(pages, out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    # Beside the target so the rename is atomic; hidden, and never a name a reader looks for.
-    tmp = out_path.with_name(f".{out_path.name}.{uuid.uuid4().hex}.part")
+    # Beside the target so the rename is atomic; hidden, never a name a reader looks for, and this process's own.
+    tmp = part_path(out_path, batch_id)
     renamed = False
     try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="dangan-pdfa-") as work_dir:
             _assemble(pages, meta, images or ArchiveImageSettings(), Path(work_dir), tmp)
-        with tmp.open("rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, out_path)
+        commit(tmp, out_path)
         renamed = True
-        _fsync_dir(out_path.parent)
     except Exception as e:
         raise _fail(out_path, f"could not write PDF/A ({type(e).__name__}: {e})") from e
     finally:
         if not renamed:
-            tmp.unlink(missing_ok=True)
+            with suppress(OSError):  # the write's own error is the one to report
+                tmp.unlink(missing_ok=True)
     log.info(
         "wrote PDF/A %s (%d pages, archive no %s) in %.2f s",
         out_path.name,

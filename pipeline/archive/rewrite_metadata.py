@@ -6,7 +6,7 @@ streams and images are copied as they are, the PDF/A identification stays in the
 
 from __future__ import annotations
 
-import os
+from contextlib import suppress
 from pathlib import Path
 
 import pikepdf
@@ -15,6 +15,7 @@ import pikepdf.pdfa
 from pipeline.archive.pdf_metadata import PdfMetadata, apply_metadata
 from pipeline.archive.pdfa import PDFA_FLAVOUR
 from pipeline.errors import ArchiveError
+from pipeline.partial_files import NO_BATCH, commit, part_path
 
 
 def rewrite_metadata(path: Path, meta: PdfMetadata, dest: Path | None = None) -> Path:
@@ -22,17 +23,17 @@ def rewrite_metadata(path: Path, meta: PdfMetadata, dest: Path | None = None) ->
     file is removed when `dest` is elsewhere. Returns where the file now is."""
     dest = dest or path
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.part")
+    # This process's own temporary name: a batch run resuming meanwhile leaves it alone while we live.
+    tmp = part_path(dest, NO_BATCH)
     try:
         with pikepdf.open(path) as pdf:
             apply_metadata(pdf, meta)
             # Re-declares PDF/A-2b and validates the written bytes, as when the file was first made.
             pikepdf.pdfa.save(pdf, tmp, PDFA_FLAVOUR)
-        with tmp.open("rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
+        commit(tmp, dest)
     except Exception as e:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # the rewrite's own error is the one to report
+            tmp.unlink(missing_ok=True)
         raise ArchiveError(f"{path}: cannot rewrite the PDF/A metadata: {e}") from e
     if dest != path:
         path.unlink(missing_ok=True)

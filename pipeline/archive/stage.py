@@ -33,7 +33,7 @@ def archive_document(ctx: RunContext, record: ArchiveRecord, doc: Document, page
         (p for p in pages if doc.first_page <= p.page.page_no <= doc.last_page), key=lambda p: p.page.page_no
     )
     meta = record_metadata(record, doc)
-    write_pdfa([(Path(p.page.image_path), p.ocr) for p in in_doc], out, meta, ctx.archive_images)
+    write_pdfa([(Path(p.page.image_path), p.ocr) for p in in_doc], out, meta, ctx.archive_images, ctx.batch_id)
     return record.model_copy(update={"pdfa_path": str(out), "sha256": sha256_file(out)})
 
 
