@@ -8,7 +8,9 @@ from typing import Any
 from airflow.sdk import Param, dag, task
 from dangan_tasks import ingest_folder
 
-DEFAULT_ARGS = {"retries": 2, "retry_delay": timedelta(minutes=1)}
+from pipeline.settings import get_settings
+
+DEFAULT_ARGS = {"retries": 2, "retry_delay": get_settings().retry_delay(timedelta(minutes=1))}
 
 
 @dag(

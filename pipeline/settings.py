@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, time, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -64,11 +65,16 @@ class ReviewSettings(BaseModel):
     postpone_minutes: int = Field(default=60, ge=1, description="a postponed task returns to the queue after this")
 
 
+_DAILY_CRON = re.compile(r"^(\d{1,2}) (\d{1,2}) \* \* \*$")
+
+
 class NightlySettings(BaseModel):
     """When the counter-scan DAG runs, in the archive's own time; its drop folders are named by that day."""
 
     timezone: str = Field(default="Asia/Shanghai", description="the archive's time zone (IANA name)")
-    cron: str = Field(default="30 22 * * *", description="when the night's run starts, in that time zone")
+    cron: str = Field(
+        default="30 22 * * *", description="when the night's run starts, in that time zone: 'minute hour * * *'"
+    )
     first_night: date = Field(
         default=date(2026, 12, 1),
         description="the first night of service: nights from here on that were missed are caught up",
@@ -82,6 +88,20 @@ class NightlySettings(BaseModel):
         except (ZoneInfoNotFoundError, ValueError) as e:
             raise ValueError(f"{value!r} is not a time zone name (e.g. Asia/Shanghai)") from e
         return value
+
+    @field_validator("cron")
+    @classmethod
+    def _once_a_night(cls, value: str) -> str:
+        # One run a night: each night's folder is taken by exactly one run, so catch-up is one run a night.
+        match = _DAILY_CRON.match(value.strip())
+        if match is None or int(match.group(1)) > 59 or int(match.group(2)) > 23:
+            raise ValueError(f"{value!r}: the nightly run is once a day, 'minute hour * * *' (e.g. '30 22 * * *')")
+        return value.strip()
+
+    @property
+    def run_at(self) -> time:
+        minute, hour = self.cron.split()[:2]
+        return time(int(hour), int(minute))
 
 
 class ArchiveImageSettings(BaseModel):
@@ -128,6 +148,10 @@ class Settings(BaseSettings):
         default=None, ge=1, description="overrides the DAGs' retry delays (the real-stack tests use a few seconds)"
     )
     archive_images: ArchiveImageSettings = ArchiveImageSettings()
+
+    def retry_delay(self, default: timedelta) -> timedelta:
+        """A DAG's retry delay: `default` unless `retry_delay_seconds` overrides it."""
+        return timedelta(seconds=self.retry_delay_seconds) if self.retry_delay_seconds else default
 
     @property
     def database_url(self) -> str:

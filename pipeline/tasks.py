@@ -13,7 +13,6 @@ import functools
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -24,6 +23,7 @@ from pipeline.context import RunContext
 from pipeline.errors import ConfigError, DanganError
 from pipeline.ingest.discover import batch_id_for
 from pipeline.jobs import JobJson, PageJob, RecordJob, jobs_from_json, jobs_to_json
+from pipeline.nightly import drop_folder, parse_run_time
 from pipeline.settings import Settings, get_settings
 from pipeline.store import CatalogueStore, open_store
 
@@ -151,15 +151,12 @@ def finish_batch(batch_dir: str, run_id: str) -> dict[str, Any]:
 
 
 @fail_fast
-def drop_folder_for(ds: str) -> str:
-    """The counter scans of day `ds` (YYYY-MM-DD); an empty folder is made so a quiet day is a no-op."""
-    try:
-        day = date.fromisoformat(ds)
-    except ValueError as e:
-        raise ConfigError(f"{ds!r} is not a day (YYYY-MM-DD); the nightly DAG needs a run with a logical date") from e
-    folder = (get_settings().drop_dir / day.isoformat()).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(folder)
+def night_folder(logical_date: str) -> str:
+    """The drop folder of the night a nightly run fired for: its logical date's day in the archive's zone.
+
+    A run without a logical date (triggered by hand without one) has no night: it fails at once.
+    """
+    return str(drop_folder(get_settings(), parse_run_time(logical_date)))
 
 
 @fail_fast

@@ -14,14 +14,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.ingest.discover import batch_id_for
+from pipeline.nightly import nights_due
 from pipeline.settings import get_settings
 from pipeline.store import open_store
-from pipeline.tasks import MAX_MAPPED, batch_folder, chunked, drop_folder_for
+from pipeline.tasks import MAX_MAPPED, batch_folder, chunked, night_folder
 from schemas.models import FileStatus
 from tests.badfiles import good_jpeg
 
@@ -180,6 +182,21 @@ def test_dag_files_import_nothing_heavy(airflow_home: Path) -> None:
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
 
 
+def test_nightly_timetable_fires_for_the_nights_pipeline_nightly_counts(dags: dict[str, Any]) -> None:
+    """The scheduler's own timetable (serialized as the scheduler reads it), from the first night to now:
+    one run per night at its local run time, each night's logical date on that night in the archive's zone."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = DagSerialization.from_dict(DagSerialization.to_dict(dags["dangan_counter_nightly"]))
+    assert dag.catchup
+    nightly = get_settings().nightly
+    now = datetime.now(UTC)
+    fired = [info.logical_date for info in dag.iter_dagrun_infos_between(dag.start_date, now)]
+    assert [when.astimezone(ZoneInfo(nightly.timezone)).date() for when in fired] == nights_due(nightly, now)
+    assert len(fired) >= 2, "the first night is before this session: at least two nights are due"
+    assert {when.astimezone(ZoneInfo(nightly.timezone)).time() for when in fired} == {nightly.run_at}
+
+
 # ---- runs -------------------------------------------------------------------------------------
 
 
@@ -228,14 +245,15 @@ def test_nightly_dag_takes_the_days_drop_folder(
 ) -> None:
     monkeypatch.setenv("DANGAN_OCR__ENGINE", "null")
     get_settings.cache_clear()
-    day = dangan_env / "drop" / "2026-03-02"
+    day = dangan_env / "drop" / "2026-12-02"
     day.mkdir(parents=True)
     good_jpeg(day / "counter-001.jpg")
     (day / "torn.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <</Type /Catalog>>\nendobj\ngarbage")
-    (dangan_env / "drop" / "2026-03-01").mkdir()
-    good_jpeg(dangan_env / "drop" / "2026-03-01" / "yesterday.jpg")
+    (dangan_env / "drop" / "2026-12-01").mkdir()
+    good_jpeg(dangan_env / "drop" / "2026-12-01" / "yesterday.jpg")
 
-    run = dags["dangan_counter_nightly"].test(logical_date=datetime(2026, 3, 2, 22, 30, tzinfo=UTC))
+    # 22:30 in Shanghai, where the archive is: 14:30 UTC of the same day.
+    run = dags["dangan_counter_nightly"].test(logical_date=datetime(2026, 12, 2, 14, 30, tzinfo=UTC))
     assert str(run.state) == "success", _states(run)
     assert all(state == "success" for state in _states(run).values()), _states(run)
 
@@ -247,12 +265,12 @@ def test_nightly_dag_takes_the_days_drop_folder(
     with open_store(get_settings().database_url) as store:
         recorded = store.runs.get(batch_id_for(day), run.run_id)
     assert recorded is not None and recorded.finished_at is not None and recorded.pages_before == 0
-    assert _catalogue(dangan_env / "drop" / "2026-03-01")[0] == []
+    assert _catalogue(dangan_env / "drop" / "2026-12-01")[0] == []
 
     # A quiet day: the folder is made, the run succeeds with nothing to do.
-    quiet = dags["dangan_counter_nightly"].test(logical_date=datetime(2026, 3, 3, 22, 30, tzinfo=UTC))
+    quiet = dags["dangan_counter_nightly"].test(logical_date=datetime(2026, 12, 3, 14, 30, tzinfo=UTC))
     assert str(quiet.state) == "success", _states(quiet)
-    assert (dangan_env / "drop" / "2026-03-03").is_dir()
+    assert (dangan_env / "drop" / "2026-12-03").is_dir()
 
 
 # ---- pipeline.tasks ---------------------------------------------------------------------------
@@ -289,8 +307,8 @@ def test_task_arguments_are_checked_and_not_retried(tmp_path: Path) -> None:
     assert "does not exist" in _not_retried(info).message
     assert batch_folder(str(tmp_path)) == str(tmp_path.resolve())
     with pytest.raises(Exception) as info:
-        drop_folder_for("")
-    _not_retried(info)
+        night_folder("")
+    assert "logical date" in _not_retried(info).message
 
 
 def test_retryable_errors_are_left_to_airflows_retries() -> None:
