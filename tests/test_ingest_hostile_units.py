@@ -390,3 +390,28 @@ def _only_run(db_url: str) -> str:
             return str(conn.execute(text("SELECT run_id FROM batch_runs")).scalar_one())
     finally:
         engine.dispose()
+
+
+def test_a_folder_nested_deeper_than_the_recursion_limit_is_walked(tmp_path: Path) -> None:
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    depth = 1500  # over Python's default recursion limit of 1000; "d/" each keeps the path under PATH_MAX
+    fd = os.open(batch, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=fd)
+            inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        os.close(os.open("deep.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+    finally:
+        os.close(fd)
+    _, files, skipped = discover_batch(batch)
+    assert files == []
+    assert [s.rel_path for s in skipped] == ["d/" * depth + "deep.txt"]
+    # shutil.rmtree recurses as deep as the tree: take it down from the bottom, by relative names.
+    for level in range(depth, 0, -1):
+        inner = batch / ("d/" * level)
+        if level == depth:
+            (inner / "deep.txt").unlink()
+        inner.rmdir()

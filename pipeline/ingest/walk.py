@@ -60,43 +60,57 @@ def _link_reason(root: bytes, rel: bytes) -> str:
     return f"link to {name_text(inside)} inside the batch: a duplicate of it, read there under its own name"
 
 
+def _listing(root: bytes, rel_dir: bytes) -> list[os.DirEntry[bytes]] | Refused:
+    folder = os.path.join(root, rel_dir) if rel_dir else root
+    try:
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name, reverse=True)
+    except OSError as e:
+        return Refused(rel_dir, f"folder cannot be read ({e.strerror}); nothing in it was taken")
+
+
 def walk_batch(root: bytes) -> Iterator[Found | Refused]:
-    """Every entry under `root` (a resolved, raw path) in sorted byte order of names."""
-    seen_dirs: set[tuple[int, int]] = set()
+    """Every entry under `root` (a resolved, raw path), depth first in sorted byte order of names.
+
+    An explicit stack, not recursion: a hostile folder may nest deeper than Python's recursion limit.
+    """
     top = os.lstat(root)
-    seen_dirs.add((top.st_dev, top.st_ino))
-
-    def visit(rel_dir: bytes) -> Iterator[Found | Refused]:
-        folder = os.path.join(root, rel_dir) if rel_dir else root
+    seen_dirs: set[tuple[int, int]] = {(top.st_dev, top.st_ino)}
+    first = _listing(root, b"")
+    if isinstance(first, Refused):
+        yield first
+        return
+    # Each frame: the folder's relative path and its entries still to visit, last-to-first.
+    stack: list[tuple[bytes, list[os.DirEntry[bytes]]]] = [(b"", first)]
+    while stack:
+        rel_dir, pending = stack[-1]
+        if not pending:
+            stack.pop()
+            continue
+        entry = pending.pop()
+        rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
+        if entry.name.startswith(b"."):
+            what = "folder" if entry.is_dir(follow_symlinks=False) else "entry"
+            yield Refused(rel, f"hidden {what} (its name starts with a dot); not read")
+            continue
         try:
-            with os.scandir(folder) as it:
-                entries = sorted(it, key=lambda e: e.name)
+            st = entry.stat(follow_symlinks=False)
         except OSError as e:
-            yield Refused(rel_dir, f"folder cannot be read ({e.strerror}); nothing in it was taken")
-            return
-        for entry in entries:
-            rel = os.path.join(rel_dir, entry.name) if rel_dir else entry.name
-            if entry.name.startswith(b"."):
-                what = "folder" if entry.is_dir(follow_symlinks=False) else "entry"
-                yield Refused(rel, f"hidden {what} (its name starts with a dot); not read")
+            yield Refused(rel, f"cannot be examined ({e.strerror})")
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            yield Refused(rel, _link_reason(root, rel))
+        elif stat.S_ISDIR(st.st_mode):
+            if (st.st_dev, st.st_ino) in seen_dirs:
+                yield Refused(rel, "folder seen before under another name (a mount loop); not read twice")
                 continue
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except OSError as e:
-                yield Refused(rel, f"cannot be examined ({e.strerror})")
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                yield Refused(rel, _link_reason(root, rel))
-            elif stat.S_ISDIR(st.st_mode):
-                key = (st.st_dev, st.st_ino)
-                if key in seen_dirs:
-                    yield Refused(rel, "folder seen before under another name (a mount loop); not read twice")
-                    continue
-                seen_dirs.add(key)
-                yield from visit(rel)
-            elif stat.S_ISREG(st.st_mode):
-                yield Found(rel, st.st_size)
+            seen_dirs.add((st.st_dev, st.st_ino))
+            inner = _listing(root, rel)
+            if isinstance(inner, Refused):
+                yield inner
             else:
-                yield Refused(rel, f"not a regular file ({file_type(st.st_mode)}); never opened")
-
-    yield from visit(b"")
+                stack.append((rel, inner))
+        elif stat.S_ISREG(st.st_mode):
+            yield Found(rel, st.st_size)
+        else:
+            yield Refused(rel, f"not a regular file ({file_type(st.st_mode)}); never opened")
