@@ -8,6 +8,7 @@ import io
 import os
 import random
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -393,25 +394,17 @@ def _only_run(db_url: str) -> str:
 
 
 def test_a_folder_nested_deeper_than_the_recursion_limit_is_walked(tmp_path: Path) -> None:
+    """A limit lowered for the test, not a tree deeper than the default: shutil.rmtree (pytest's clean-up
+    of old temporary folders) recurses as deep as the tree, and must never meet one it cannot remove."""
     batch = tmp_path / "batch"
-    batch.mkdir()
-    depth = 1500  # over Python's default recursion limit of 1000; "d/" each keeps the path under PATH_MAX
-    fd = os.open(batch, os.O_RDONLY | os.O_DIRECTORY)
+    deep = batch / ("d/" * 300)
+    deep.mkdir(parents=True)
+    (deep / "deep.txt").write_text("x")
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(250)
     try:
-        for _ in range(depth):
-            os.mkdir("d", dir_fd=fd)
-            inner = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
-            os.close(fd)
-            fd = inner
-        os.close(os.open("deep.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd))
+        _, files, skipped = discover_batch(batch)
     finally:
-        os.close(fd)
-    _, files, skipped = discover_batch(batch)
+        sys.setrecursionlimit(old)
     assert files == []
-    assert [s.rel_path for s in skipped] == ["d/" * depth + "deep.txt"]
-    # shutil.rmtree recurses as deep as the tree: take it down from the bottom, by relative names.
-    for level in range(depth, 0, -1):
-        inner = batch / ("d/" * level)
-        if level == depth:
-            (inner / "deep.txt").unlink()
-        inner.rmdir()
+    assert [s.rel_path for s in skipped] == ["d/" * 300 + "deep.txt"]
