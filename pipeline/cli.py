@@ -16,7 +16,7 @@ from pipeline.errors import DanganError, DeliveryRejected, ExitCode, MissingDepe
 from pipeline.logs import configure_logging
 from pipeline.preserve.cli import appraise_app, destroy_app, fixity
 from pipeline.settings import get_settings
-from review.cli import audit_app, serve, users_app
+from review.cli import audit_app, corrections_app, serve, users_app
 
 app = typer.Typer(
     add_completion=False,
@@ -27,6 +27,7 @@ qc_app = typer.Typer(no_args_is_help=True, help="The QC review queue.")
 app.add_typer(qc_app, name="qc")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(corrections_app, name="corrections")
 app.add_typer(appraise_app, name="appraise")
 app.add_typer(destroy_app, name="destroy")
 app.command("fixity")(fixity)

@@ -29,7 +29,7 @@ from pipeline.store.review_group import GroupLeases
 from pipeline.store.review_save import ReviewSaver
 from review.deps import NotLoggedInError, current_viewer
 from review.pages import SECURITY_HEADERS, render
-from review.routes import admin, auth, group, lending, records, restructure, tasks
+from review.routes import admin, auth, dashboard, group, lending, records, restructure, tasks
 from review.state import HERE, AppState, app_state
 from schemas.access import Viewer
 
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, store: CatalogueStore | None = 
         group.router,
         restructure.router,
         lending.router,
+        dashboard.router,
     ):
         app.include_router(router)
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 users_app = typer.Typer(no_args_is_help=True, help="Accounts of the review application.")
 audit_app = typer.Typer(no_args_is_help=True, help="The audit trail of every read and change.")
+corrections_app = typer.Typer(no_args_is_help=True, help="Reviewers' corrections as labelled data.")
 console = Console()
 PASSWORD_ENV = "DANGAN_NEW_PASSWORD"
 
@@ -165,4 +166,29 @@ def audit_export(out: Annotated[Path, typer.Option(help="JSON Lines file to writ
     console.print(f"wrote {len(events)} audit entries to {out}")
 
 
-__all__ = ["audit_app", "serve", "users_app"]
+@corrections_app.command("export")
+def corrections_export(
+    out: Annotated[Path, typer.Option(help="JSON Lines file to write (bench/calibrate.py --corrections reads it)")],
+    batch: Annotated[str | None, typer.Option(help="only this batch's corrections")] = None,
+) -> None:
+    """Every reviewed field (confirmed or corrected) with the machine's reading, features and the truth."""
+    from pipeline.store.review_save import ReviewSaver
+    from review.labels import label_lines
+
+    store = _open()
+    try:
+        corrections = ReviewSaver(store.engine).corrections(batch)
+        with out.open("w", encoding="utf-8") as f:
+            f.writelines(label_lines(corrections))
+        store.record_audit(
+            AuditEvent(
+                at=datetime.now(UTC), actor=f"cli:{os.environ.get('USER', 'unknown')}", action="export_labels",
+                why=f"{len(corrections)} reviewed field(s) of {batch or 'every batch'} to {out.name}", client="local",
+            )
+        )  # fmt: skip
+    finally:
+        store.close()
+    console.print(f"wrote {len(corrections)} reviewed fields to {out}")
+
+
+__all__ = ["audit_app", "corrections_app", "serve", "users_app"]

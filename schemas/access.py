@@ -32,6 +32,7 @@ class Can(StrEnum):
     VIEW_AUDIT = "view_audit"
     FULL_ID = "full_id"  # sees ID numbers unmasked
     DASHBOARD = "dashboard"
+    EXPORT_LABELS = "export_labels"  # corrections as labelled data (they hold ID numbers)
 
 
 CAPABILITIES: dict[Role, frozenset[Can]] = {
@@ -48,6 +49,7 @@ CAPABILITIES: dict[Role, frozenset[Can]] = {
             Can.VIEW_AUDIT,
             Can.FULL_ID,
             Can.DASHBOARD,
+            Can.EXPORT_LABELS,
         }
     ),
     Role.REVIEWER: frozenset({Can.REVIEW, Can.CORRECT, Can.FULL_ID, Can.DASHBOARD}),

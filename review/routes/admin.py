@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from pipeline.errors import StoreConflictError
+from pipeline.store.engine import mask_url
 from review.audit_log import audit
 from review.deps import changing, now, require
 from review.pages import render
@@ -80,6 +81,28 @@ def change_user(
     if enable is not None and enable != before.active:
         audit(state, viewer, "user_enable" if enable else "user_disable", why=f"account {username}")
     return RedirectResponse("/admin/users", status_code=303)
+
+
+def _settings_rows(value: object, prefix: str = "") -> list[tuple[str, str]]:
+    """Every setting as a (dotted name, value) row; URLs with their passwords hidden."""
+    if isinstance(value, dict):
+        return [row for k, v in value.items() for row in _settings_rows(v, f"{prefix}{k}.")]
+    name = prefix.rstrip(".")
+    text = str(value)
+    return [(name, mask_url(text) if name.endswith("_url") and "://" in text else text)]
+
+
+@router.get("/admin/settings", response_class=HTMLResponse)
+def settings_page(
+    request: Request,
+    state: Annotated[AppState, Depends(app_state)],
+    viewer: Annotated[Viewer, Depends(require(Can.MANAGE_USERS))],
+) -> Response:
+    """The settings in force (environment and settings file): read-only here, changed where they are set."""
+    audit(state, viewer, "view_settings")
+    rows = _settings_rows(state.settings.model_dump(mode="json"))
+    rows.append(("database_url (in force)", mask_url(state.settings.database_url)))
+    return render(state, request, "settings.html", viewer, rows=rows)
 
 
 @router.get("/audit", response_class=HTMLResponse)
