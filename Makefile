@@ -7,7 +7,7 @@ PYTHON ?= python3
 STAMPS := .stamps
 APT_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-osd ghostscript unpaper qpdf pngquant \
 	poppler-utils fonts-noto-cjk fonts-arphic-ukai fonts-arphic-uming fonts-wqy-zenhei libgl1 libglib2.0-0 \
-	python3-venv python3-dev gcc sqlite3 \
+	python3-venv python3-dev gcc sqlite3 nginx \
 	chromium fonts-arphic-gbsn00lp fonts-arphic-gkai00mp fonts-lxgw-wenkai fonts-cwtex-fs fonts-wqy-microhei \
 	fonts-droid-fallback fonts-klee fonts-seto fonts-dkg-handwriting
 DEMO_DIR ?= demo-batch

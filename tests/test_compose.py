@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +44,7 @@ def _strings(node: Any) -> list[str]:
 
 
 def test_every_service_is_there(compose: dict[str, Any]) -> None:
-    expected = {"postgres", "redis", "elasticsearch", "airflow-init", "review", *AIRFLOW}
+    expected = {"postgres", "redis", "elasticsearch", "airflow-init", "review", "review-proxy", *AIRFLOW}
     assert expected <= set(compose["services"])
 
 
@@ -150,7 +152,7 @@ def test_named_volumes_are_declared(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         for volume in service.get("volumes", []):
             source = volume.split(":", 1)[0]
-            if not source.startswith((".", "/")):
+            if not source.startswith((".", "/", "${")):  # a path, or a variable naming a host file
                 assert source in declared, f"{name} uses undeclared volume {source}"
 
 
@@ -249,3 +251,61 @@ def test_local_stacks_do_not_share_queues_or_databases(tmp_path: Path) -> None:
     assert env["AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT"] == "20"
     assert env["AIRFLOW__OPERATORS__DEFAULT_QUEUE"] == "dangan_tasks"
     assert env["DANGAN_DB_URL"].endswith("/dangan_catalogue")
+
+
+# ---- the review app behind TLS (deploy/nginx/nginx.conf) --------------------------------------
+
+
+def test_review_is_served_only_through_the_tls_proxy(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    review, proxy = services["review"], services["review-proxy"]
+    assert "ports" not in review and review["expose"] == ["8000"], "the app must not be reachable around TLS"
+    assert "--proxy-headers" in review["command"]
+    assert proxy["image"].startswith("nginx:")
+    assert sorted(proxy["ports"]) == ["443:443", "80:80"]
+    assert _depends(proxy) == {"review": "service_healthy"}
+    assert [c["target"] for c in proxy["configs"]] == ["/etc/nginx/nginx.conf"]
+    assert compose["configs"]["nginx-conf"]["file"] == "./deploy/nginx/nginx.conf"
+    mounts = {v.rsplit(":", 2)[1]: v for v in proxy["volumes"]}
+    for target, var in (("/etc/nginx/tls/cert.pem", "DANGAN_TLS_CERT"), ("/etc/nginx/tls/key.pem", "DANGAN_TLS_KEY")):
+        assert mounts[target].startswith("${" + var + ":?") and mounts[target].endswith(":ro"), target
+
+
+def test_nginx_config_terminates_tls_and_forwards_the_client(tmp_path: Path) -> None:
+    text = (ROOT / "deploy" / "nginx" / "nginx.conf").read_text(encoding="utf-8")
+    assert re.search(r"ssl_protocols TLSv1\.2 TLSv1\.3;", text)
+    assert "listen 443 ssl http2;" in text and "return 301 https://$host$request_uri;" in text
+    assert "Strict-Transport-Security" in text and "access_log off;" in text
+    assert "proxy_pass http://review;" in text and "server review:8000;" in text
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in text
+    assert "proxy_set_header X-Forwarded-Proto https;" in text
+    nginx = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+    assert nginx, "nginx is needed to check the proxy's configuration (Makefile: APT_PACKAGES)"
+    # nginx's own parser on the real file: only the compose host name and the mounted paths are swapped.
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dangan.test")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256())
+    )  # fmt: skip
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    local = text.replace("server review:8000;", "server 127.0.0.1:8000;").replace("/etc/nginx/tls/", f"{tmp_path}/")
+    local = local.replace("pid /tmp/nginx.pid;", f"pid {tmp_path}/nginx.pid;")
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(local, encoding="utf-8")
+    done = subprocess.run(
+        [nginx, "-t", "-q", "-p", str(tmp_path), "-e", str(tmp_path / "error.log"), "-c", str(conf)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
